@@ -1,0 +1,64 @@
+"""Shared device fixtures: a small simulated fleet over real loopback sockets.
+
+``sim_fleet`` is session-scoped and lazy: nothing binds unless a test asks
+for it. Its devices live on 127.50.<worker>.x (one /24 per xdist worker, so
+parallel workers never fight over an address) and its control API takes a
+free port on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from devices.simulators.fleet import SIMULATORS, FleetThread, generate_manifest
+
+SIM_FLEET_SIZE = 12
+
+
+def xdist_worker_index() -> int:
+    """0 for a plain run, N for xdist worker gwN."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0) if worker.startswith("gw") else 0
+
+
+def loopback_base(second_octet: int) -> str:
+    """First device address of a test fleet: 127.<second_octet>.<worker>.1."""
+    return f"127.{second_octet}.{xdist_worker_index() % 256}.1"
+
+
+def missing_vendor_simulators() -> list[str]:
+    """Vendor simulator modules that do not exist (yet); import errors inside one still surface."""
+    missing = []
+    for path in SIMULATORS.values():
+        module = path.partition(":")[0]
+        if importlib.util.find_spec(module) is None:
+            missing.append(module)
+    return missing
+
+
+def require_vendor_simulators() -> None:
+    missing = missing_vendor_simulators()
+    if missing:
+        pytest.skip(f"vendor simulators not written yet: {', '.join(missing)}")
+
+
+@pytest.fixture(scope="session")
+def sim_fleet() -> Iterator[FleetThread]:
+    """A running mixed fleet (HALNy, Peplink, Fanvil) for tests that talk to devices.
+
+    Use ``sim_fleet.devices`` for the manifest (with TLS fingerprints),
+    ``sim_fleet.set_faults(serial, ...)`` / ``reset_faults(serial)`` to change
+    a device's behaviour (reset what you change), and
+    ``devices.simulators.fleet.driver_for(device)`` for a driver.
+    """
+    require_vendor_simulators()
+    fleet = FleetThread(generate_manifest(SIM_FLEET_SIZE, seed=50, base_address=loopback_base(50)), control_port=0)
+    fleet.start()
+    try:
+        yield fleet
+    finally:
+        fleet.stop()

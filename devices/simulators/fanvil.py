@@ -1,0 +1,595 @@
+"""Simulated Fanvil / OpenVox IP phone: ``POST /xmlService`` on aiohttp.
+
+Serves the seed ``shared/seeds/fanvil-openvox-http-api.txt``:
+
+* ``<FanvilConfiguration cmd="get|set|del">`` over a per-device parameter
+  store (the phone's NC names: ``sip.line.N.*``, ``call.port.N.EnableDND``,
+  ``sip.PNPIP``, ``tr069.*``) and the dynamic list ``mmifilter``;
+  ``info.*`` answers model, vendor, MAC, SN, memory, flash, uptime, firmware,
+  hardware and ``info.sip.line.N.registerCode``;
+* ``<FanvilPhoneExecute>``: ``Cmd:reboot`` answers, then goes dark for a
+  while; ``Cmd:reset`` restores factory defaults and reboots; ``Key``/``Led``/
+  ``Dial`` are accepted and recorded; ``Shell`` is refused, always.
+
+Semantics the seed states and this simulator follows: GET of ``node.``
+returns every parameter under it and ``.`` everything; an unknown parameter
+in a GET comes back with an empty value and RetCode 0; SET answers only a
+RetCode and stops at the first bad parameter (nothing of that request is
+applied, so a refused SET never leaves half a SIP line); SET of
+``list.N.Field`` inserts a record at N when 1 <= N <= len+1 and appends it
+otherwise; DEL ``list.N`` deletes one record, ``list.`` clears the list
+(indexes in one DEL refer to the list as it was before the request).
+
+The seed refers to an appendix of RetCodes it does not include; the codes
+below are this simulator's own (the driver only relies on 0 = success):
+1 malformed request (including any DTD/entity), 2 unknown cmd,
+3 unknown parameter, 4 invalid value, 5 list index out of range,
+6 execute type refused (Shell), 7 unknown execute URI.
+
+Registration is simulated per line: ``registerCode`` is 0 while the line is
+disabled or has no server/user, 100 (trying) for ``register_delay_s`` after
+its registration parameters change or the phone boots, then 200, with an
+occasional 100 while a refresh is in flight (``reregister_rate``), or a
+failure code from ``sip_fail_codes`` for a given server.
+
+HTTP authentication: Basic and/or Digest (RFC 7616/2617, MD5 or SHA-256,
+``qop=auth``). No maintained aiohttp server-side Digest package exists, so it
+is implemented here: stateless HMAC-signed nonces with an expiry (an expired
+nonce with an otherwise valid answer gets ``stale=true``), per-nonce
+nonce-count tracking so a captured Authorization header cannot be replayed,
+constant-time comparisons, and the request URI checked against the one that
+was signed.
+
+Knobs in ``device.extra`` (all optional):
+
+``auth``
+    "both" (default: challenge with Digest and Basic, accept either),
+    "basic", "digest", or "none" (the seed's factory default: no auth).
+``realm`` (default "Fanvil"), ``digest_algorithm`` ("MD5" | "SHA-256"),
+``nonce_ttl_s`` (default 300).
+``terse``
+    True: on success omit ``RetCode`` and write items as ``k=v`` (firmware
+    variant the driver must tolerate).
+``doc_quirks``
+    True: write the root tags exactly as the seed prints them
+    (``<FanvilConfiguration cmd=”get” >`` … ``</ FanvilConfiguration >``).
+``sip_lines`` (default by model), ``config`` (initial parameter values),
+``lists`` (initial list records, e.g. {"mmifilter": [{"StartIP": ...}]}),
+``reboot_s`` (default 20), ``register_delay_s`` (default 2),
+``reregister_rate`` (default 0.02), ``sip_fail_codes`` ({server: code}),
+``push_xml_server_ip`` (only that client address may call; others get 403),
+``brand`` (info.dev.Vendor, default "Fanvil"), ``hardware`` (default "1.0").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+from urllib.request import parse_http_list, parse_keqv_list
+
+from aiohttp import web
+from lxml import etree
+
+from devices.drivers.base import DeviceProtocolError
+from devices.drivers.fanvil import (
+    CONFIGURATION_TAG,
+    EXECUTE_TAG,
+    INFO_FIRMWARE,
+    INFO_FLASH_FREE,
+    INFO_HARDWARE,
+    INFO_MAC,
+    INFO_MEM_FREE,
+    INFO_MODEL,
+    INFO_SERIAL,
+    INFO_UPTIME,
+    INFO_VENDOR,
+    XML_DECLARATION,
+    XML_SERVICE_PATH,
+    parse_item,
+    parse_xml,
+)
+from devices.simulators.base import SimDevice, Simulator
+
+RET_OK = 0
+RET_MALFORMED = 1
+RET_UNKNOWN_CMD = 2
+RET_UNKNOWN_PARAMETER = 3
+RET_INVALID_VALUE = 4
+RET_BAD_INDEX = 5
+RET_EXECUTE_REFUSED = 6
+RET_UNKNOWN_EXECUTE = 7
+
+# SIP lines per model as this simulator models them.
+MODEL_SIP_LINES = {"X6": 6, "X6U": 6, "X4U": 12, "X3SG": 4, "X3S": 2, "X1S": 2}
+DEFAULT_SIP_LINES = 2
+
+# The dynamic lists the seed names with their fields (3.1 lists more types
+# but names only mmifilter's parameters, in 2.1.3/2.1.4).
+LIST_FIELDS: dict[str, tuple[str, ...]] = {"mmifilter": ("StartIP", "EndIP")}
+
+# Parameters whose change makes a line register afresh.
+_REGISTRATION_FIELDS = frozenset(
+    {"EnableReg", "RegisterAddr", "RegisterPort", "PhoneNumber", "RegisterUser", "RegisterPswd"}
+)
+_LINE_KEY_RE = re.compile(r"^sip\.line\.([0-9]+)\.([A-Za-z0-9_]+)$")
+_LIST_KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\.([0-9]+)(?:\.([A-Za-z0-9_]+))?$")
+_EXECUTE_TEXT_RE = re.compile(r"""^\s*URI\s*=\s*["'\u201c\u201d]?(.*?)["'\u201c\u201d]?\s*$""", re.IGNORECASE)
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+Validator = Callable[[str], bool]
+
+
+def _bool(value: str) -> bool:
+    return value in ("0", "1")
+
+
+def _port(value: str) -> bool:
+    return value.isdigit() and 1 <= int(value) <= 65535
+
+
+def _uint(value: str) -> bool:
+    return value.isdigit() and len(value) <= 9
+
+
+def _token(value: str) -> bool:
+    return not any(c.isspace() for c in value) and len(value) <= 255
+
+
+def _text(value: str) -> bool:
+    return len(value) <= 255
+
+
+def _schema(lines: int) -> dict[str, tuple[str, Validator]]:
+    """Parameter name → (factory default, validator), in configuration-file order."""
+    schema: dict[str, tuple[str, Validator]] = {}
+    for n in range(1, lines + 1):
+        prefix = f"sip.line.{n}."
+        schema.update(
+            {
+                prefix + "PhoneNumber": ("", _token),
+                prefix + "DisplayName": ("", _text),
+                prefix + "RegisterAddr": ("", _token),
+                prefix + "RegisterPort": ("5060", _port),
+                prefix + "RegisterUser": ("", _token),
+                prefix + "RegisterPswd": ("", _text),
+                prefix + "RegisterTTL": ("3600", _uint),
+                prefix + "EnableReg": ("0", _bool),
+            }
+        )
+    schema["sip.PNPIP"] = ("224.0.1.75", _token)
+    for n in range(1, lines + 1):
+        schema[f"call.port.{n}.EnableDND"] = ("0", _bool)
+    schema["tr069.Enabled"] = ("0", _bool)
+    schema["tr069.ACSURL"] = ("", _token)
+    schema["phone.display.LCDTitle"] = ("", _text)
+    return schema
+
+
+def _hash(algorithm: str, text: str) -> str:
+    # Digest access authentication mandates these hashes; they authenticate
+    # a challenge, they do not store secrets.
+    name = "sha256" if algorithm.upper().startswith("SHA-256") else "md5"
+    return hashlib.new(name, text.encode(), usedforsecurity=False).hexdigest()
+
+
+class DigestVerifier:
+    """Server side of HTTP Digest (RFC 7616 / RFC 2617), ``qop=auth`` only."""
+
+    def __init__(self, realm: str, algorithm: str = "MD5", nonce_ttl_s: float = 300.0) -> None:
+        if algorithm.upper() not in ("MD5", "SHA-256"):
+            raise ValueError(f"unsupported digest algorithm {algorithm!r}")
+        self.realm = realm
+        self.algorithm = algorithm.upper()
+        self.nonce_ttl_s = nonce_ttl_s
+        self._secret = os.urandom(32)
+        self.opaque = os.urandom(16).hex()
+        self._last_nc: dict[str, tuple[int, float]] = {}
+
+    def _sign(self, stamp: str) -> str:
+        return hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def new_nonce(self) -> str:
+        stamp = f"{time.time():.6f}"
+        return f"{base64.b16encode(stamp.encode()).decode().lower()}{self._sign(stamp)}"
+
+    def _nonce_age(self, nonce: str) -> float | None:
+        """Seconds since we issued ``nonce``; None if we never did."""
+        encoded, signature = nonce[:-32], nonce[-32:]
+        try:
+            stamp = base64.b16decode(encoded.upper()).decode()
+            issued = float(stamp)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+        if not hmac.compare_digest(signature, self._sign(stamp)):
+            return None
+        return time.time() - issued
+
+    def challenge(self, *, stale: bool = False) -> str:
+        parts = [
+            f'realm="{self.realm}"',
+            'qop="auth"',
+            f"algorithm={self.algorithm}",
+            f'nonce="{self.new_nonce()}"',
+            f'opaque="{self.opaque}"',
+        ]
+        if stale:
+            parts.append("stale=true")
+        return "Digest " + ", ".join(parts)
+
+    def verify(self, method: str, uri: str, header: str, username: str, password: str) -> tuple[bool, bool]:
+        """Check an ``Authorization: Digest ...`` header → (ok, stale)."""
+        scheme, _, rest = header.strip().partition(" ")
+        if scheme.lower() != "digest":
+            return False, False
+        try:
+            params = {k.lower(): v for k, v in parse_keqv_list(parse_http_list(rest)).items()}
+        except ValueError:
+            return False, False
+        required = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
+        if any(not params.get(name) for name in required):
+            return False, False  # qop is offered, so RFC 7616 requires qop/nc/cnonce back
+        if params["qop"] != "auth" or params.get("algorithm", "MD5").upper() != self.algorithm:
+            return False, False
+        if params.get("opaque") != self.opaque or params["realm"] != self.realm:
+            return False, False
+        if not hmac.compare_digest(params["username"].encode(), username.encode()):
+            return False, False
+        # The signed URI must be the one requested, or a captured header could
+        # authorise a different request.
+        if params["uri"] != uri:
+            return False, False
+        age = self._nonce_age(params["nonce"])
+        if age is None:
+            return False, False
+        try:
+            nc = int(params["nc"], 16)
+        except ValueError:
+            return False, False
+        ha1 = _hash(self.algorithm, f"{username}:{self.realm}:{password}")
+        ha2 = _hash(self.algorithm, f"{method}:{params['uri']}")
+        expected = _hash(
+            self.algorithm, f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:{params['qop']}:{ha2}"
+        )
+        if not hmac.compare_digest(expected.encode(), params["response"].lower().encode()):
+            return False, False
+        if age > self.nonce_ttl_s:
+            return False, True  # right password, old nonce: the client retries on a fresh one
+        last_nc, _ = self._last_nc.get(params["nonce"], (0, 0.0))
+        if nc <= last_nc:
+            return False, False  # replayed
+        self._remember(params["nonce"], nc)
+        return True, False
+
+    def _remember(self, nonce: str, nc: int) -> None:
+        now = time.monotonic()
+        if len(self._last_nc) > 1024:
+            horizon = now - self.nonce_ttl_s
+            self._last_nc = {k: v for k, v in self._last_nc.items() if v[1] >= horizon}
+        self._last_nc[nonce] = (nc, now)
+
+
+def _basic_ok(header: str, username: str, password: str) -> bool:
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        user, sep, secret = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    # Both comparisons always run (no short-circuit): no timing hint on which part was wrong.
+    return (
+        bool(sep)
+        & hmac.compare_digest(user.encode(), username.encode())
+        & hmac.compare_digest(secret.encode(), password.encode())
+    )
+
+
+class FanvilSimulator(Simulator):
+    """One simulated Fanvil phone."""
+
+    vendor: ClassVar[str] = "fanvil"
+
+    def __init__(self, device: SimDevice) -> None:
+        super().__init__(device)
+        extra = device.extra
+        self.sip_lines = int(extra.get("sip_lines") or MODEL_SIP_LINES.get(device.model.upper(), DEFAULT_SIP_LINES))
+        self.schema = _schema(self.sip_lines)
+        self._lower_keys = {key.lower(): key for key in self.schema}
+        self.config: dict[str, str] = {}
+        self.lists: dict[str, list[dict[str, str]]] = {}
+        self.line_changed_at: dict[int, float] = {}
+        self.executed: list[str] = []  # execute URIs carried out, for tests and the demo
+        self._reset_config(provisioned=True)
+        self.mem_free_mb = 1.6 + self.rng.random()
+        auth = extra.get("auth", "both")
+        if auth not in ("none", "basic", "digest", "both"):
+            raise ValueError(f"device.extra['auth'] must be none|basic|digest|both, not {auth!r}")
+        self.auth_mode: str = auth
+        self.digest = DigestVerifier(
+            str(extra.get("realm", "Fanvil")),
+            str(extra.get("digest_algorithm", "MD5")),
+            float(extra.get("nonce_ttl_s", 300.0)),
+        )
+
+    # -- state ---------------------------------------------------------------
+    def _reset_config(self, *, provisioned: bool) -> None:
+        """Factory defaults; plus the manifest's initial values when provisioned."""
+        self.config = {key: default for key, (default, _) in self.schema.items()}
+        self.lists = {name: [] for name in LIST_FIELDS}
+        if provisioned:
+            for key, value in (self.device.extra.get("config") or {}).items():
+                canonical = self._lower_keys.get(str(key).lower())
+                if canonical is None:
+                    raise ValueError(f"unknown Fanvil parameter in device.extra['config']: {key!r}")
+                self.config[canonical] = str(value)
+            for name, records in (self.device.extra.get("lists") or {}).items():
+                self.lists[name] = [{k: str(v) for k, v in record.items()} for record in records]
+        now = time.monotonic()
+        self.line_changed_at = dict.fromkeys(range(1, self.sip_lines + 1), now)
+
+    def _line(self, n: int, name: str) -> str:
+        return self.config.get(f"sip.line.{n}.{name}", "")
+
+    def register_code(self, n: int) -> str:
+        """The line's ``info.sip.line.N.registerCode`` right now."""
+        if not 1 <= n <= self.sip_lines:
+            return ""
+        if self._line(n, "EnableReg") != "1" or not self._line(n, "RegisterAddr") or not self._line(n, "RegisterUser"):
+            return "0"
+        extra = self.device.extra
+        fail = (extra.get("sip_fail_codes") or {}).get(self._line(n, "RegisterAddr"))
+        since = max(self.line_changed_at.get(n, 0.0), self.started)
+        if time.monotonic() - since < float(extra.get("register_delay_s", 2.0)):
+            return "100"
+        if fail:
+            return str(fail)
+        if self.rng.random() < float(extra.get("reregister_rate", 0.02)):
+            return "100"  # a registration refresh is in flight
+        return "200"
+
+    def info_values(self) -> dict[str, str]:
+        self.mem_free_mb = min(3.0, max(0.8, self.mem_free_mb + self.rng.uniform(-0.05, 0.05)))
+        uptime = max(0, self.uptime_s())
+        days, rest = divmod(uptime, 86400)
+        values = {
+            INFO_MODEL: self.device.model,
+            INFO_VENDOR: str(self.device.extra.get("brand", "Fanvil")),
+            INFO_MAC: re.sub(r"[^0-9a-f]", "", self.device.mac.lower()),
+            INFO_SERIAL: self.device.serial,
+            INFO_MEM_FREE: f"{self.mem_free_mb:.1f}M",
+            INFO_FLASH_FREE: f"{4.2 + (self.device.seed % 7) / 10:.1f}M",
+            INFO_UPTIME: f"{days} days {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}",
+            INFO_FIRMWARE: self.device.firmware or "2.12.2.16",
+            INFO_HARDWARE: str(self.device.extra.get("hardware", "1.0")),
+        }
+        for n in range(1, self.sip_lines + 1):
+            values[f"info.sip.line.{n}.registerCode"] = self.register_code(n)
+        return values
+
+    def _list_values(self) -> dict[str, str]:
+        values = {}
+        for name, records in self.lists.items():
+            for index, record in enumerate(records, start=1):
+                for field_name, value in record.items():
+                    values[f"{name}.{index}.{field_name}"] = value
+        return values
+
+    # -- HTTP ----------------------------------------------------------------
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post(XML_SERVICE_PATH, self.handle)
+
+    def _authorised(self, request: web.Request) -> tuple[bool, bool]:
+        if self.auth_mode == "none":
+            return True, False
+        header = request.headers.get("Authorization", "")
+        if self.device.faults.auth_failure or not header:
+            return False, False
+        user, password = self.device.username, self.device.password
+        if self.auth_mode in ("basic", "both") and _basic_ok(header, user, password):
+            return True, False
+        if self.auth_mode in ("digest", "both"):
+            return self.digest.verify(request.method, request.raw_path, header, user, password)
+        return False, False
+
+    def _challenge(self, *, stale: bool) -> web.Response:
+        response = web.Response(status=401, text="401 Unauthorized\n")
+        if self.auth_mode in ("digest", "both"):
+            response.headers.add("WWW-Authenticate", self.digest.challenge(stale=stale))
+        if self.auth_mode in ("basic", "both"):
+            response.headers.add("WWW-Authenticate", f'Basic realm="{self.digest.realm}"')
+        return response
+
+    async def handle(self, request: web.Request) -> web.Response:
+        allowed_ip = self.device.extra.get("push_xml_server_ip")
+        if allowed_ip and request.remote != allowed_ip:
+            # "PUSH XML Server IP": the phone only takes requests from there.
+            return web.Response(status=403, text="403 Forbidden\n")
+        ok, stale = self._authorised(request)
+        if not ok:
+            return self._challenge(stale=stale)
+        body = await request.read()
+        try:
+            root = parse_xml(body)
+        except DeviceProtocolError as exc:
+            return self._reply(CONFIGURATION_TAG, None, code=RET_MALFORMED, info_text=exc.message)
+        if root.tag == CONFIGURATION_TAG:
+            return self._configuration(root)
+        if root.tag == EXECUTE_TAG:
+            return self._execute(root)
+        return self._reply(CONFIGURATION_TAG, None, code=RET_MALFORMED, info_text=f"unknown request {root.tag!r}")
+
+    def _reply(
+        self,
+        root_tag: str,
+        cmd: str | None,
+        *,
+        code: int = RET_OK,
+        items: Iterable[tuple[str, str]] | None = None,
+        info_text: str | None = None,
+    ) -> web.Response:
+        terse = bool(self.device.extra.get("terse"))
+        root = etree.Element(root_tag)
+        if cmd in ("get", "set", "del"):
+            root.set("cmd", cmd)
+        if code != RET_OK or not terse:
+            etree.SubElement(root, "RetCode").text = str(code)
+        items = list(items or [])
+        if items or info_text:
+            info = etree.SubElement(root, "info")
+            if items:
+                for key, value in items:
+                    # Seed layout "<Item> key = value </Item>"; terse firmware "key=value".
+                    etree.SubElement(info, "Item").text = f"{key}={value}" if terse else f" {key} = {value} "
+            else:
+                info.text = info_text
+        body = etree.tostring(root, encoding="UTF-8")
+        if self.device.extra.get("doc_quirks"):
+            # The seed's typography, byte for byte: curly-quoted cmd and
+            # "</ FanvilConfiguration >". Only fixed tokens are touched.
+            body = re.sub(
+                rb'^<(\w+)( cmd)="(get|set|del)"', lambda m: b"<%s%s=\xe2\x80\x9d%s\xe2\x80\x9d " % m.groups(), body
+            )
+            body = re.sub(rb"</(\w+)>$", rb"</ \1 >", body)
+        return web.Response(body=XML_DECLARATION + body, content_type="text/xml", charset="utf-8")
+
+    # -- FanvilConfiguration -------------------------------------------------
+    def _configuration(self, root: etree._Element) -> web.Response:
+        cmd = (root.get("cmd") or root.get("Cmd") or "").strip().lower()
+        items = [parse_item(el.text) for el in root if isinstance(el.tag, str) and el.tag.lower() == "item"]
+        if cmd == "get":
+            return self._reply(CONFIGURATION_TAG, cmd, items=self._get([key for key, _ in items]))
+        if cmd == "set":
+            return self._set(items)
+        if cmd == "del":
+            return self._del([key for key, _ in items])
+        return self._reply(CONFIGURATION_TAG, None, code=RET_UNKNOWN_CMD, info_text=f"unknown cmd {cmd!r}")
+
+    def _get(self, keys: list[str]) -> list[tuple[str, str]]:
+        everything: dict[str, str] | None = None
+        info: dict[str, str] | None = None
+        answer: list[tuple[str, str]] = []
+        for key in keys:
+            if key.lower().startswith("info."):
+                info = info if info is not None else self.info_values()
+                source = info
+            else:
+                everything = everything if everything is not None else {**self.config, **self._list_values()}
+                source = everything
+            if key == ".":
+                answer.extend(everything.items() if everything is not None else [])
+            elif key.endswith("."):
+                prefix = key.lower()
+                matched = [(k, v) for k, v in source.items() if k.lower().startswith(prefix)]
+                # A node with nothing under it is "a parameter in error": emptied.
+                answer.extend(matched or [(key, "")])
+            else:
+                lookup = {k.lower(): v for k, v in source.items()}
+                answer.append((key, lookup.get(key.lower(), "")))
+        return answer
+
+    def _set(self, items: list[tuple[str, str | None]]) -> web.Response:
+        updates: dict[str, str] = {}
+        inserts: dict[str, dict[int, dict[str, str]]] = {}
+        for key, value in items:
+            if value is None:
+                return self._error(RET_INVALID_VALUE, f"no value for {key}")
+            if _CONTROL_RE.search(value):
+                return self._error(RET_INVALID_VALUE, f"invalid value for {key}")
+            canonical = self._lower_keys.get(key.lower())
+            if canonical is not None:
+                if not self.schema[canonical][1](value):
+                    return self._error(RET_INVALID_VALUE, f"invalid value for {canonical}: {value!r}")
+                updates[canonical] = value
+                continue
+            match = _LIST_KEY_RE.match(key)
+            if match and match.group(1) in LIST_FIELDS and match.group(3) in LIST_FIELDS[match.group(1)]:
+                name, index, field_name = match.group(1), int(match.group(2)), match.group(3)
+                inserts.setdefault(name, {}).setdefault(index, {})[field_name] = value
+                continue
+            return self._error(RET_UNKNOWN_PARAMETER, f"unknown parameter: {key}")
+        now = time.monotonic()
+        for key, value in updates.items():
+            match = _LINE_KEY_RE.match(key)
+            if match and match.group(2) in _REGISTRATION_FIELDS and self.config[key] != value:
+                self.line_changed_at[int(match.group(1))] = now
+            self.config[key] = value
+        for name, records in inserts.items():
+            current = self.lists[name]
+            for index in sorted(records):
+                record = {field_name: records[index].get(field_name, "") for field_name in LIST_FIELDS[name]}
+                if 1 <= index <= len(current) + 1:
+                    current.insert(index - 1, record)
+                else:
+                    current.append(record)
+        return self._reply(CONFIGURATION_TAG, "set")
+
+    def _del(self, keys: list[str]) -> web.Response:
+        clear: set[str] = set()
+        drop: dict[str, set[int]] = {}
+        for key in keys:
+            if key.endswith(".") and key[:-1] in self.lists:
+                clear.add(key[:-1])
+                continue
+            match = _LIST_KEY_RE.match(key)
+            if not match or match.group(3) or match.group(1) not in self.lists:
+                return self._error(RET_UNKNOWN_PARAMETER, f"not a list record: {key}", cmd="del")
+            name, index = match.group(1), int(match.group(2))
+            if not 1 <= index <= len(self.lists[name]):
+                return self._error(RET_BAD_INDEX, f"{name} has no record {index}", cmd="del")
+            drop.setdefault(name, set()).add(index)
+        for name in clear:
+            self.lists[name] = []
+        for name, indexes in drop.items():
+            if name not in clear:
+                self.lists[name] = [r for i, r in enumerate(self.lists[name], start=1) if i not in indexes]
+        return self._reply(CONFIGURATION_TAG, "del")
+
+    def _error(self, code: int, text: str, *, cmd: str = "set") -> web.Response:
+        return self._reply(CONFIGURATION_TAG, cmd, code=code, info_text=text)
+
+    # -- FanvilPhoneExecute --------------------------------------------------
+    def _execute(self, root: etree._Element) -> web.Response:
+        uris: list[str] = []
+        for el in root:
+            if not isinstance(el.tag, str) or el.tag.lower() != "executeitem":
+                continue
+            # The seed writes URI="..." as the element text; XML-browser
+            # clients send it as an attribute. Accept both.
+            uri = el.get("URI")
+            if uri is None:
+                match = _EXECUTE_TEXT_RE.match(el.text or "")
+                uri = match.group(1) if match else ""
+            uris.append(uri.strip())
+        if not uris:
+            return self._reply(EXECUTE_TAG, None, code=RET_UNKNOWN_EXECUTE, info_text="no ExecuteItem")
+        # Validate the whole request first: one refused item runs nothing.
+        plans: list[tuple[str, str]] = []
+        for uri in uris:
+            kind, _, param = uri.partition(":")
+            kind, param = kind.strip(), param.strip()
+            if kind.lower().startswith("shell"):
+                return self._reply(EXECUTE_TAG, None, code=RET_EXECUTE_REFUSED, info_text="Shell execute is disabled")
+            if (kind == "Cmd" and param in ("reboot", "reset")) or (kind in ("Key", "Led", "Dial") and param):
+                plans.append((kind, param))
+            else:
+                return self._reply(EXECUTE_TAG, None, code=RET_UNKNOWN_EXECUTE, info_text=f"unknown URI {uri!r}")
+        reboot = False
+        for kind, param in plans:
+            self.executed.append(f"{kind}:{param}")
+            if kind == "Cmd":
+                if param == "reset":
+                    self._reset_config(provisioned=False)
+                reboot = True
+        response = self._reply(EXECUTE_TAG, None)
+        if reboot:
+            # The answer is already built; from now on new requests and
+            # kept-alive connections find the phone dark.
+            self.reboot(float(self.device.extra.get("reboot_s", 20.0)))
+        return response

@@ -1,0 +1,74 @@
+"""The tenant gate: the one place that decides who may touch which tenant's rows.
+
+Every API view inherits :class:`TenantScopedMixin` (directly or through
+:class:`TenantModelViewSet`). It resolves the tenant once per request
+(``portal.tenancy``), checks the token's scope (read-only tokens cannot
+write) and the caller's role against ``portal.roles``, and scopes every
+queryset with ``Model.objects.for_tenant()`` — so another tenant's object
+answers 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from rest_framework import viewsets
+from rest_framework.permissions import SAFE_METHODS
+
+from .permissions import TenantGate, TenantHeaderRequired, resolve_api_tenant
+
+__all__ = [
+    "TenantGate",
+    "TenantHeaderRequired",
+    "TenantModelViewSet",
+    "TenantReadOnlyViewSet",
+    "TenantScopedMixin",
+    "resolve_api_tenant",
+]
+
+
+class TenantScopedMixin:
+    """Base of every tenant-owned API view.
+
+    ``permission_area`` names the role-map area (``"subscribers"``): safe
+    methods need ``<area>.view``, writes ``<area>.change``.
+    ``action_permissions`` overrides per viewset action (``{"reboot":
+    "devices.action.reboot"}``).
+    """
+
+    permission_area: str | None = None
+    action_permissions: dict[str, str] = {}
+    tenant_header_required = False
+    tenant_scoped = True
+
+    def required_permission(self, request) -> str | None:
+        action = getattr(self, "action", None)
+        if action and action in self.action_permissions:
+            return self.action_permissions[action]
+        if self.permission_area is None:
+            return None
+        verb = "view" if request.method in SAFE_METHODS else "change"
+        return f"{self.permission_area}.{verb}"
+
+    @property
+    def tenant(self):
+        return self.request.tenant
+
+    def get_queryset(self):
+        # ``queryset`` is a TenantQuerySet (TenantOwned.objects); views may add
+        # select_related/annotations to it, the tenant filter is added here.
+        return self.queryset.all().for_tenant(self.request.tenant)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["tenant"] = getattr(self.request, "tenant", None)
+        return context
+
+    def perform_create(self, serializer):
+        serializer.save(tenant=self.request.tenant)
+
+
+class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+    pass
+
+
+class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
+    pass

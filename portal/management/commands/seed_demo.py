@@ -1,0 +1,80 @@
+"""``manage.py seed_demo``: the demo tenants, users and (through each app's ``demo`` module) data.
+
+Idempotent: running it again creates only what is missing and never
+changes an existing password. Passwords of newly created users are printed
+once (or set from ``--password`` for scripted demos and tests).
+"""
+
+import importlib
+import secrets
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.choices import Role
+from portal.models import Membership, Tenant
+
+TENANTS = [("demo", "Demo Fibre & Wireless", "demo"), ("acme", "Acme Networks", "acme")]
+# username → (first name, last name, {tenant slug: role}, is_superuser)
+USERS = {
+    "admin": ("Ada", "Admin", {"demo": Role.ADMIN, "acme": Role.ADMIN}, True),
+    "noc": ("Nina", "Operator", {"demo": Role.NOC, "acme": Role.NOC}, False),
+    "support": ("Sam", "Support", {"demo": Role.SUPPORT}, False),
+    "billing": ("Bill", "Clerk", {"demo": Role.BILLING}, False),
+    "viewer": ("Vic", "Viewer", {"demo": Role.READONLY}, False),
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenants (demo, acme), users and demo data. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="password for newly created users (default: random, printed once)")
+        parser.add_argument("--small", action="store_true", help="a small data set (tests, quick demos)")
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            tenants = {}
+            for slug, name, realm in TENANTS:
+                tenants[slug], _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": name, "realm": realm})
+            created = self._users(tenants, options.get("password"))
+        # Each app contributes its demo data in its own transaction.
+        for config in apps.get_app_configs():
+            if config.name in ("subscribers", "billing", "devices"):
+                try:
+                    module = importlib.import_module(f"{config.name}.demo")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{config.name}.demo":
+                        raise
+                    continue
+                module.seed(tenants, stdout=self.stdout, small=options["small"])
+        if created:
+            self.stdout.write(self.style.SUCCESS("Demo users (passwords are shown only this once):"))
+            for username, password in created:
+                self.stdout.write(f"  {username:<8} {password}")
+        else:
+            self.stdout.write("Demo users already exist; passwords unchanged.")
+        self.stdout.write(self.style.SUCCESS("Demo data is ready: tenants " + ", ".join(tenants)))
+
+    def _users(self, tenants, password):
+        User = get_user_model()
+        created = []
+        for username, (first, last, roles, superuser) in USERS.items():
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                secret = password or secrets.token_urlsafe(9)
+                user = User.objects.create_user(
+                    username=username,
+                    password=secret,
+                    first_name=first,
+                    last_name=last,
+                    email=f"{username}@demo.example",
+                    is_staff=superuser,
+                    is_superuser=superuser,
+                )
+                created.append((username, secret))
+            for slug, role in roles.items():
+                Membership.objects.get_or_create(user=user, tenant=tenants[slug], defaults={"role": role})
+        return created

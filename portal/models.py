@@ -1,0 +1,148 @@
+"""Tenants, memberships, integration clients, and the tenant-owned base model."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from .choices import ClientScope, Role
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant: "Tenant | int"):
+        tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+        return self.filter(tenant_id=tenant_id)
+
+
+class Tenant(models.Model):
+    """An operator (ISP or brand) whose data is invisible to every other."""
+
+    name = models.CharField("name", max_length=120)
+    slug = models.SlugField("slug", max_length=50, unique=True)
+    # Krill's "realm": the short label that prefixes generated CPE names.
+    realm = models.SlugField("realm", max_length=20, blank=True)
+    # Days past an invoice's due date before dunning suspends the subscriber.
+    dunning_grace_days = models.PositiveIntegerField("dunning grace period (days)", default=14)
+    created = models.DateTimeField("created", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "tenant"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.realm:
+            self.realm = self.slug[:20]
+        super().save(*args, **kwargs)
+
+
+class Membership(models.Model):
+    """A user's role in one tenant. A user may belong to several tenants."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="user"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships", verbose_name="tenant")
+    role = models.CharField("role", max_length=16, choices=Role.choices, default=Role.READONLY)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")]
+        ordering = ["tenant__name"]
+        verbose_name = "membership"
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant} ({self.get_role_display()})"
+
+
+class IntegrationClient(models.Model):
+    """An external system (CRM) using OAuth2 client credentials, bound to one tenant."""
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="integration_clients", verbose_name="tenant"
+    )
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="integration_client",
+        verbose_name="OAuth2 application",
+    )
+    name = models.CharField("name", max_length=120)
+    scope = models.CharField("scope", max_length=16, choices=ClientScope.choices, default=ClientScope.READ)
+    # Which role's permissions the client acts with (scope still limits writes).
+    role = models.CharField("role", max_length=16, choices=Role.choices, default=Role.ADMIN)
+    created = models.DateTimeField("created", auto_now_add=True)
+
+    objects = TenantQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["tenant__name", "name"]
+        verbose_name = "integration client"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tenant})"
+
+
+class TenantOwned(models.Model):
+    """Abstract base of every domain row: it belongs to exactly one tenant.
+
+    Querysets are scoped through ``Model.objects.for_tenant(t)`` by the tenant
+    gate (portal.api.gate / portal.views), never ad hoc in views.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name="tenant")
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class TaskDelivery(models.Model):
+    """How many times a Celery task id has started without finishing.
+
+    acks_late + reject_on_worker_lost redeliver a task whose worker died;
+    this counter (see portal.celery.BoundedRedeliveryTask) stops a task that
+    kills its worker every time from being redelivered forever.
+    """
+
+    task_id = models.CharField("task id", max_length=255, primary_key=True)
+    task_name = models.CharField("task", max_length=255)
+    count = models.PositiveIntegerField("deliveries", default=0)
+    first_seen = models.DateTimeField("first delivery", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "task delivery"
+        verbose_name_plural = "task deliveries"
+
+    @classmethod
+    def record(cls, task_id: str, task_name: str) -> int:
+        from django.db import transaction
+        from django.db.models import F
+
+        with transaction.atomic():
+            row, created = cls.objects.select_for_update().get_or_create(
+                task_id=task_id, defaults={"task_name": task_name[:255], "count": 1}
+            )
+            if not created:
+                cls.objects.filter(pk=task_id).update(count=F("count") + 1)
+                row.refresh_from_db(fields=["count"])
+        return row.count
+
+
+class WorkerHeartbeat(models.Model):
+    """Last time each Celery worker ran the heartbeat task (dashboard: are workers alive?)."""
+
+    hostname = models.CharField("worker", max_length=255, primary_key=True)
+    last_seen = models.DateTimeField("last seen")
+
+    class Meta:
+        ordering = ["-last_seen"]
+        verbose_name = "worker heartbeat"

@@ -1,0 +1,38 @@
+"""Top-level URL map: pages, the two API dialects, docs, admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from oauth2_provider import views as oauth2_views
+
+from rest_framework.routers import SimpleRouter
+
+from . import accounts, views
+from .api import views as api_views
+
+portal_router = SimpleRouter(trailing_slash="/?")
+portal_router.register("auth/clients", api_views.IntegrationClientViewSet, basename="integration-client")
+
+api_v2_patterns = [
+    path("auth/login", accounts.TokenLoginView.as_view(), name="auth-login"),
+    path("auth/login/", accounts.TokenLoginView.as_view()),
+    path("auth/refresh", accounts.TokenRefreshView.as_view(), name="auth-refresh"),
+    path("auth/refresh/", accounts.TokenRefreshView.as_view()),
+    path("me", api_views.MeView.as_view(), name="me"),
+    path("me/", api_views.MeView.as_view()),
+    *portal_router.urls,
+]
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("tenant/switch/", views.SwitchTenantView.as_view(), name="switch-tenant"),
+    path("admin/", admin.site.urls),
+    # OAuth2 client-credentials token endpoint for integration clients.
+    path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2-token"),
+    path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2-revoke"),
+    path("api/v2/", include(api_v2_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

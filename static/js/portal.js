@@ -1,0 +1,21 @@
+/* NOC Portal page glue: shows a toast when an htmx request fails, instead of failing silently. */
+(function () {
+  "use strict";
+  function toast(message) {
+    var box = document.getElementById("htmx-error");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "alert alert-danger shadow";
+    el.setAttribute("role", "alert");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 8000);
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : "?";
+    toast("The server refused the request (HTTP " + status + "). " + (status === 403 ? "Your role does not allow it." : "Try again."));
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("The portal is unreachable. Live panels will retry on their own.");
+  });
+})();

@@ -16,6 +16,7 @@ register once enabled with a login, and LAN/Wi-Fi clients come and go.
 Per-device knobs in ``SimDevice.extra``:
 
 ``rx_bias``  optical Rx centre in dBm (e.g. ``-28.5`` to sit below the alarm threshold)
+``signal``   ``"weak"``: a random Rx centre just below -28 dBm (the fleet's weak-signal devices)
 ``reboot_s`` seconds a reboot or factory reset keeps the ONT dark (default 3)
 """
 
@@ -422,6 +423,9 @@ class HalnySimulator(Simulator):
         self.links: dict[int, _WanLink] = {}
         rng = self.rng
         bias = device.extra.get("rx_bias")
+        if bias is None and device.extra.get("signal") == "weak":
+            # The fleet's "weak signal" subscribers: just past the -28 dBm alarm line.
+            bias = rng.uniform(-29.5, -28.2)
         if bias is not None:
             self.rx_base = float(bias)
         elif rng.random() < 0.85:

@@ -434,7 +434,8 @@ class HalnyDriver(DeviceDriver):
         except (UnicodeDecodeError, json.JSONDecodeError):
             data = None
         if isinstance(data, dict):
-            message = str(data.get("error") or data.get("message") or "")
+            # Device-controlled text lands in step logs and the UI: keep it short.
+            message = str(data.get("error") or data.get("message") or "")[:200]
             if message and data.get("field"):
                 message = f"{message} (field {data['field']})"
         if code >= 500:
@@ -443,7 +444,7 @@ class HalnyDriver(DeviceDriver):
 
     # -- low-level node access ----------------------------------------------
     async def get_node(self, path: str) -> dict[str, str]:
-        """The running values of one node (any node, including status ones)."""
+        """The running values of one flat node (configuration, ``status/device``, ``status/optical``)."""
         node = normalise_path(path)
         data = await self._call("GET", node, step=node)
         out: dict[str, str] = {}

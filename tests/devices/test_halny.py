@@ -727,8 +727,11 @@ async def test_signal_drifts_inside_the_gpon_band(ont: Ont, driver: HalnyDriver,
     assert {"temperature_c", "voltage_v", "bias_ma"} <= set(readings[0].extra)
 
 
-async def test_signal_of_a_device_configured_below_threshold(onts: Callable[..., Awaitable[Ont]]) -> None:
-    ont = await onts(rx_bias=-28.5)
+@pytest.mark.parametrize("extra", [{"rx_bias": -28.5}, {"signal": "weak"}], ids=["rx_bias", "fleet_weak"])
+async def test_signal_of_a_device_configured_below_threshold(
+    onts: Callable[..., Awaitable[Ont]], extra: dict[str, object]
+) -> None:
+    ont = await onts(**extra)
     driver = ont.driver()
     rx = [(await driver.signal()).rx_power_dbm for _ in range(5)]
     assert all(v < -27.0 for v in rx)

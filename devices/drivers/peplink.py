@@ -138,6 +138,9 @@ class PeplinkDriver(DeviceDriver):
         self._token: str | None = None
         self._token_renew_at = 0.0
         self._peer_verified = False
+        # Set when the router stopped answering: close() then skips logout
+        # instead of waiting out another timeout on a dead connection.
+        self._transport_failed = False
 
     @property
     def token_mode(self) -> bool:
@@ -151,7 +154,11 @@ class PeplinkDriver(DeviceDriver):
     async def _send(self, method: str, name: str, *, step: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await send(self.client, method, f"/api/{name}", step=step, **kwargs)
+        except DeviceTimeout:
+            self._transport_failed = True
+            raise
         except DeviceUnreachable as exc:
+            self._transport_failed = True
             # A certificate the endpoint's TLS policy rejects will not become
             # acceptable by retrying; say so instead of "unreachable".
             cause: BaseException | None = exc
@@ -160,6 +167,7 @@ class PeplinkDriver(DeviceDriver):
                     raise DeviceAuthError(f"TLS certificate not trusted: {cause}", step=step) from exc
                 cause = cause.__cause__ or cause.__context__
             raise
+        self._transport_failed = False
         check_fingerprint(self.endpoint, response)
         return response
 
@@ -319,16 +327,21 @@ class PeplinkDriver(DeviceDriver):
 
     async def close(self) -> None:
         """Log out (session) or revoke the token, then drop the connection."""
+        # Logging out must not hold a poller for a full request timeout.
+        quick = httpx.Timeout(min(self.endpoint.timeout, 3.0), connect=min(self.endpoint.connect_timeout, 3.0))
         try:
-            if self._client is not None and self._session is not None:
-                await self._send("POST", "logout", step="logout", **self._auth_kwargs(None))
-            elif self._client is not None and self._token is not None:
+            if self._client is None or self._transport_failed:
+                pass
+            elif self._session is not None:
+                await self._send("POST", "logout", step="logout", timeout=quick, **self._auth_kwargs(None))
+            elif self._token is not None:
                 # Self-revoke is allowed; it keeps the router's token list short.
                 await self._send(
                     "POST",
                     "auth.token.revoke",
                     step="logout",
                     json={"accessToken": self._token},
+                    timeout=quick,
                     **self._auth_kwargs(None),
                 )
         except DeviceError:
@@ -524,7 +537,7 @@ class PeplinkDriver(DeviceDriver):
         message = str(data.get("message", ""))
         extra = {
             k: data[k]
-            for k in ("statusLed", "virtualType", "mask", "method", "mode", "dns", "mac", "mtu", "cellular")
+            for k in ("statusLed", "virtualType", "mask", "method", "mode", "dns", "mac", "mtu", "cellular", "wireless")
             if k in data
         }
         return WanStatus(

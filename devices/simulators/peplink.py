@@ -274,6 +274,7 @@ CLIENT_NAMES = [
     "VoIP-phone",
 ]
 
+WIFI_UPLINK = ("HOME-5G", "wpa-psk")  # what an enabled Wi-Fi WAN is joined to
 SSID_KEY = re.compile(r"^(?:.{8,63}|[0-9a-fA-F]{64})$")
 SMS_ADDRESS = re.compile(r"^\+[1-9][0-9]{1,14}$")
 
@@ -368,11 +369,18 @@ class PeplinkSimulator(Simulator):
         self.carrier = {"name": carrier[0], "country": carrier[1], "mcc": carrier[2], "mnc": carrier[3]}
         bands = NR_BANDS[:1] + LTE_BANDS[:1] if self.profile.five_g else [LTE_BANDS[rng.randrange(len(LTE_BANDS))]]
         self.cell_bands = bands
+        # The fleet marks a few routers "weak": parked at the cell edge.
+        weak = extra.get("signal") == "weak"
+        self.cell_limits = (
+            {"rsrp": (-120, -108), "rsrq": (-20, -13), "sinr": (-5, 3), "rssi": (-100, -88)}
+            if weak
+            else {"rsrp": (-120, -70), "rsrq": (-20, -3), "sinr": (-5, 30), "rssi": (-100, -50)}
+        )
         self.cell = {
-            "rsrp": rng.uniform(-110, -80),
-            "rsrq": rng.uniform(-15, -6),
-            "sinr": rng.uniform(0, 22),
-            "rssi": rng.uniform(-85, -60),
+            "rsrp": rng.uniform(-116, -110) if weak else rng.uniform(-110, -80),
+            "rsrq": rng.uniform(-18, -14) if weak else rng.uniform(-15, -6),
+            "sinr": rng.uniform(-3, 2) if weak else rng.uniform(0, 22),
+            "rssi": rng.uniform(-98, -90) if weak else rng.uniform(-85, -60),
         }
         self.imei = "35" + "".join(str(rng.randrange(10)) for _ in range(13))
         self.iccid = "8949" + "".join(str(rng.randrange(10)) for _ in range(15))
@@ -408,7 +416,7 @@ class PeplinkSimulator(Simulator):
                 "broadcast": True,
                 "security": {
                     "policy": "WPA2 Personal",
-                    "wpa2Personal": {"fastTransition": False, "key": secrets.token_hex(6)},
+                    "wpa2Personal": {"fastTransition": False, "key": self._hex(12)},
                 },
             },
             2: {
@@ -420,7 +428,7 @@ class PeplinkSimulator(Simulator):
                 "vlanId": 10,
                 "security": {
                     "policy": "WPA/WPA2 Personal",
-                    "wpaWpa2Personal": {"key": secrets.token_hex(6)},
+                    "wpaWpa2Personal": {"key": self._hex(12)},
                 },
             },
         }
@@ -442,6 +450,10 @@ class PeplinkSimulator(Simulator):
         self.clients = [self._new_client(i) for i in range(rng.randrange(4, 9))]
         self.client_seq = len(self.clients)
         self.last_client_churn = time.monotonic()
+
+    def _hex(self, length: int) -> str:
+        # Demo data comes from the device's rng so a manifest replays identically.
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(length))
 
     def _wan_config(self, name: str, kind: str, *, priority: int) -> dict[str, Any]:
         physical_type = {"ethernet": "ethernet", "cellular": "gobi", "wireless": "wireless"}[kind]
@@ -526,10 +538,9 @@ class PeplinkSimulator(Simulator):
     # -- readings ------------------------------------------------------------
     def _drift_cell(self) -> dict[str, float]:
         rng, cell = self.rng, self.cell
-        cell["rsrp"] = _clamp(cell["rsrp"] + rng.uniform(-2.0, 2.0), -120, -70)
-        cell["rsrq"] = _clamp(cell["rsrq"] + rng.uniform(-0.8, 0.8), -20, -3)
-        cell["sinr"] = _clamp(cell["sinr"] + rng.uniform(-1.5, 1.5), -5, 30)
-        cell["rssi"] = _clamp(cell["rssi"] + rng.uniform(-2.0, 2.0), -100, -50)
+        steps = {"rsrp": 2.0, "rsrq": 0.8, "sinr": 1.5, "rssi": 2.0}
+        for key, step in steps.items():
+            cell[key] = _clamp(cell[key] + rng.uniform(-step, step), *self.cell_limits[key])
         return cell
 
     def _band_signals(self) -> list[dict[str, Any]]:
@@ -708,6 +719,10 @@ class PeplinkSimulator(Simulator):
             self.stats["login_failures"] += 1
             raise ApiFail(401, "Invalid username or password")
         cookie_name = auth.cookie_name
+        now = self.now()
+        # Forget expired sessions here so a portal that never logs out
+        # cannot grow the table without bound.
+        self.sessions = {k: v for k, v in self.sessions.items() if v.expires_at > now}
         session_id = secrets.token_hex(16)
         self.sessions[session_id] = Session(cookie=cookie_name, expires_at=self.now() + self.session_ttl_s)
         response = ok({"permission": {"GET": 1, "POST": 1}})
@@ -786,6 +801,8 @@ class PeplinkSimulator(Simulator):
         scope = params.text("scope") or client["scope"]
         if scope not in ("api", "api.read-only") or (client["scope"] == "api.read-only" and scope == "api"):
             raise ApiFail(400, "Invalid parameter: scope")
+        now = self.now()
+        self.tokens = {k: v for k, v in self.tokens.items() if v.expires_at > now}
         token = secrets.token_hex(16)
         ttl = self.token_ttl_s
         self.tokens[token] = AccessToken(client["clientId"], client["name"], scope, int(time.time()), self.now() + ttl)
@@ -863,7 +880,10 @@ class PeplinkSimulator(Simulator):
             status.update({"message": "Disabled", "statusLed": "gray", "uptime": 0})
             return status
         octet = self.wan_ip_octet
-        ip = f"100.{64 + wan_id}.{octet}.{10 + wan_id}" if kind == "cellular" else f"203.0.113.{octet}"
+        ip = {
+            "cellular": f"100.{64 + wan_id}.{octet}.{10 + wan_id}",
+            "wireless": f"192.168.8.{10 + octet % 200}",  # behind someone's hotspot
+        }.get(kind, f"203.0.113.{octet}")
         gateway = ".".join([*ip.split(".")[:3], "1"])
         status.update(
             {
@@ -892,7 +912,15 @@ class PeplinkSimulator(Simulator):
                 status["mtu"] = mtu
         if kind == "cellular":
             status["cellular"] = self._cellular_status(lite=lite)
+        if kind == "wireless":
+            strength = self._wifi_strength()
+            status["wireless"] = {"signal": {"strength": strength}}
+            if not lite:
+                status["wireless"].update({"ssid": WIFI_UPLINK[0], "bssid": self._wan_mac(32)})
         return status
+
+    def _wifi_strength(self) -> int:
+        return self.rng.randrange(-75, -55)
 
     def _wan_mac(self, wan_id: int) -> str:
         octets = self.device.mac.split(":") if self.device.mac.count(":") == 5 else ["00", "1A", "DD", "00", "00", "00"]
@@ -945,6 +973,12 @@ class PeplinkSimulator(Simulator):
                     entry["band"] = self._band_signals()
                 if "signalLevel" in info:
                     entry["signalLevel"] = self._signal_level()
+            else:
+                if "wifi" in info:
+                    entry["wifi"] = {"ssid": WIFI_UPLINK[0], "securityPolicy": WIFI_UPLINK[1]}
+                if "signal" in info:
+                    strength = self._wifi_strength()
+                    entry["signal"] = {"strength": strength, "level": max(0, min(5, (strength + 100) // 11))}
             out[wan_id] = entry
         return ok(ordered(out))
 
@@ -1353,9 +1387,10 @@ class PeplinkSimulator(Simulator):
             raise ApiFail(400, "Invalid parameter: connId")
         rng = self.rng
         info_type = params.text("infoType")
+        joined = self.running["wan"][conn_id]["enable"]
         found = []
         for index, (ssid, policy) in enumerate(
-            [("Cafe-Free", "open"), ("HOME-5G", "wpa-psk"), ("Corp", "wpa-eap"), ("Printer-Direct", "wpa-psk")]
+            [("Cafe-Free", "open"), WIFI_UPLINK, ("Corp", "wpa-eap"), ("Printer-Direct", "wpa-psk")]
         ):
             strength = rng.randrange(-90, -45)
             entry: dict[str, Any] = {
@@ -1367,10 +1402,12 @@ class PeplinkSimulator(Simulator):
                 "channel": [1, 6, 11, 36][index],
                 "securityPolicy": policy,
             }
+            # Only the uplink network has a connect profile (profile 1).
+            uplink = ssid == WIFI_UPLINK[0]
             if info_type == "status":
-                entry["status"] = {"inUse": False, "connected": False}
-            elif info_type == "config":
-                entry["config"] = {"profileId": index + 1, "automatic": False} if index == 1 else {}
+                entry["status"] = {"inUse": uplink and joined, "connected": uplink and joined}
+            elif info_type == "config" and uplink:
+                entry["config"] = {"profileId": 1, "automatic": True}
             found.append(entry)
         sort_by = params.text("sortBy", "name")
         key = {

@@ -348,6 +348,13 @@ async def test_signal_is_cellular_reading_that_drifts(make_device: MakeDevice) -
     assert set(raw["2"]) == {"band"}
 
 
+async def test_weak_signal_devices_stay_at_the_cell_edge(make_device: MakeDevice) -> None:
+    running = await make_device("MAX BR1", signal="weak")
+    async with PeplinkDriver(endpoint(running)) as driver:
+        readings = [await driver.signal() for _ in range(10)]
+    assert all(r is not None and r.rsrp <= -108 and r.sinr <= 3 for r in readings)
+
+
 async def test_allowance_usage_grows(make_device: MakeDevice) -> None:
     running = await make_device()
     sim = sim_of(running)
@@ -441,7 +448,14 @@ async def test_wan_priority_pending_and_instant(make_device: MakeDevice) -> None
         assert {w.id: w.priority for w in (await driver.status()).wan if w.enabled} == {"1": 1, "2": 2}
         await driver.set_wan_priority([{"connId": 3, "enable": True, "priority": 3}], instant=True)
         wifi = (await driver.status()).wan[2]
-        assert wifi.enabled and wifi.priority == 3
+        assert wifi.enabled and wifi.priority == 3 and wifi.ip
+        # An enabled Wi-Fi WAN reports its uplink and shows up as connected in a scan.
+        assert wifi.extra["wireless"]["ssid"] == "HOME-5G"
+        signal = (await driver.wan_signal([3]))["3"]
+        assert signal["virtualType"] == "wireless" and signal["wifi"]["ssid"] == "HOME-5G"
+        assert -100 < signal["signal"]["strength"] < 0
+        scan = await driver.wifi_scan(3, info_type="status")
+        assert [ap["ssid"] for ap in scan if ap["status"]["connected"]] == ["HOME-5G"]
 
 
 async def test_ssid_set_discard_and_apply(make_device: MakeDevice) -> None:
@@ -728,13 +742,18 @@ async def test_fault_refuse_via_unbind_is_unreachable(make_device: MakeDevice) -
 @pytest.mark.parametrize("fault", ["drop", "rebooting"])
 async def test_fault_dropped_or_rebooting_is_unreachable(make_device: MakeDevice, fault: str) -> None:
     running = await make_device()
-    if fault == "drop":
-        running.device.faults.drop = True
-    else:
-        running.device.faults.update({"rebooting_for_s": 30})
     async with PeplinkDriver(endpoint(running)) as driver:
+        await driver.access_point()
+        if fault == "drop":
+            running.device.faults.drop = True
+        else:
+            running.device.faults.update({"rebooting_for_s": 30})
         with pytest.raises(DeviceUnreachable):
             await driver.status()
+        began = time.monotonic()
+    # close() does not try to log out of a router that stopped answering.
+    assert time.monotonic() - began < 0.5
+    assert sim_of(running).stats["logouts"] == 0
 
 
 async def test_fault_http_503_is_retryable_rejection(make_device: MakeDevice) -> None:

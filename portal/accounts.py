@@ -43,9 +43,7 @@ class LoginSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
-TOKEN_PAIR = inline_serializer(
-    "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
-)
+TOKEN_PAIR = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
 
 
 class LoginRateThrottle(AnonRateThrottle):

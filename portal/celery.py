@@ -21,6 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 logger = logging.getLogger(__name__)
 
+
 class BoundedRedeliveryTask(Task):
     """Counts deliveries of one task id and refuses runaway redelivery.
 

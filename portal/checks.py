@@ -24,12 +24,12 @@ def encryption_keys_configured(app_configs, **kwargs):
             try:
                 Fernet(key.encode())
             except (ValueError, TypeError):
-                errors.append(checks.Error("A FIELD_ENCRYPTION_KEYS entry is not a valid Fernet key.", id="portal.E002"))
+                errors.append(
+                    checks.Error("A FIELD_ENCRYPTION_KEYS entry is not a valid Fernet key.", id="portal.E002")
+                )
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         errors.append(
-            checks.Warning(
-                "The portal runs on SQLite; production needs PostgreSQL (DATABASE_URL).", id="portal.W001"
-            )
+            checks.Warning("The portal runs on SQLite; production needs PostgreSQL (DATABASE_URL).", id="portal.W001")
         )
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         errors.append(

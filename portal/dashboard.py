@@ -53,9 +53,7 @@ def portal_tiles(tenant, role: str) -> Iterable[Tile]:
 
     since = timezone.now() - timedelta(hours=24)
     yield Tile("members", "Team members", Membership.objects.filter(tenant=tenant).count(), group="Team")
-    yield Tile(
-        "api_clients", "API integrations", IntegrationClient.objects.filter(tenant=tenant).count(), group="Team"
-    )
+    yield Tile("api_clients", "API integrations", IntegrationClient.objects.filter(tenant=tenant).count(), group="Team")
     yield Tile(
         "membership_changes",
         "Access changes (24 h)",

@@ -10,7 +10,7 @@ from .choices import ClientScope, Role
 
 
 class TenantQuerySet(models.QuerySet):
-    def for_tenant(self, tenant: "Tenant | int"):
+    def for_tenant(self, tenant: Tenant | int):
         tenant_id = tenant if isinstance(tenant, int) else tenant.pk
         return self.filter(tenant_id=tenant_id)
 
@@ -122,6 +122,9 @@ class TaskDelivery(models.Model):
         verbose_name = "task delivery"
         verbose_name_plural = "task deliveries"
 
+    def __str__(self) -> str:
+        return f"{self.task_name}[{self.task_id}] × {self.count}"
+
     @classmethod
     def record(cls, task_id: str, task_name: str) -> int:
         from django.db import transaction
@@ -146,3 +149,6 @@ class WorkerHeartbeat(models.Model):
     class Meta:
         ordering = ["-last_seen"]
         verbose_name = "worker heartbeat"
+
+    def __str__(self) -> str:
+        return f"{self.hostname} @ {self.last_seen:%Y-%m-%d %H:%M:%S}"

@@ -31,9 +31,7 @@ def _actions(*kinds: str) -> set[str]:
 
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset(
-        _view(*AREAS) | _change(*AREAS) | _actions(*DEVICE_ACTIONS)
-    ),
+    Role.ADMIN: frozenset(_view(*AREAS) | _change(*AREAS) | _actions(*DEVICE_ACTIONS)),
     # NOC runs the network: every device action, subscribers and devices
     # editable, tickets workable; billing visible but not theirs to change.
     Role.NOC: frozenset(

@@ -135,7 +135,7 @@ def create_integration_client(
     client = IntegrationClient.objects.create(
         tenant=tenant, application=application, name=name, scope=scope.value, role=role
     )
-    access, raw = _new_access(service_user, application, scope.value)
+    _access, raw = _new_access(service_user, application, scope.value)
     return NewClient(
         client,
         application.client_id,

@@ -1,10 +1,9 @@
 """Top-level URL map: pages, the two API dialects, docs, admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth2_views
-
 from rest_framework.routers import SimpleRouter
 
 from . import accounts, views
@@ -14,12 +13,10 @@ portal_router = SimpleRouter(trailing_slash="/?")
 portal_router.register("auth/clients", api_views.IntegrationClientViewSet, basename="integration-client")
 
 api_v2_patterns = [
-    path("auth/login", accounts.TokenLoginView.as_view(), name="auth-login"),
-    path("auth/login/", accounts.TokenLoginView.as_view()),
-    path("auth/refresh", accounts.TokenRefreshView.as_view(), name="auth-refresh"),
-    path("auth/refresh/", accounts.TokenRefreshView.as_view()),
-    path("me", api_views.MeView.as_view(), name="me"),
-    path("me/", api_views.MeView.as_view()),
+    # Krill clients call these with and without the trailing slash.
+    re_path(r"^auth/login/?$", accounts.TokenLoginView.as_view(), name="auth-login"),
+    re_path(r"^auth/refresh/?$", accounts.TokenRefreshView.as_view(), name="auth-refresh"),
+    re_path(r"^me/?$", api_views.MeView.as_view(), name="me"),
     *portal_router.urls,
 ]
 

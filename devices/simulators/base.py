@@ -84,9 +84,14 @@ class SimDevice:
         return cls(faults=faults, **data)
 
 
+# Typed application keys (aiohttp's recommended way to store per-app state).
+DEVICE_KEY: web.AppKey[SimDevice] = web.AppKey("device", SimDevice)
+SIMULATOR_KEY: web.AppKey[Simulator] = web.AppKey("simulator")
+
+
 @web.middleware
-async def fault_middleware(request: web.Request, handler):  # noqa: ANN001, ANN201
-    device: SimDevice = request.app["device"]
+async def fault_middleware(request: web.Request, handler):
+    device: SimDevice = request.app[DEVICE_KEY]
     faults = device.faults
     if faults.latency_ms:
         await asyncio.sleep(faults.latency_ms / 1000)
@@ -125,8 +130,8 @@ class Simulator:
 
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[fault_middleware])
-        app["device"] = self.device
-        app["simulator"] = self
+        app[DEVICE_KEY] = self.device
+        app[SIMULATOR_KEY] = self
         self.add_routes(app)
         return app
 
@@ -179,7 +184,7 @@ def self_signed_certificate(common_name: str, ip_address: str) -> tuple[bytes, b
     return cert_pem, key_pem
 
 
-def server_ssl_context(cert_pem: bytes, key_pem: bytes):  # noqa: ANN201
+def server_ssl_context(cert_pem: bytes, key_pem: bytes):
     import ssl
     import tempfile
 
@@ -207,7 +212,11 @@ class RunningDevice:
 
     async def start(self) -> None:
         if self.runner is None:
-            self.runner = web.AppRunner(self.simulator.make_app(), access_log=None, handle_signals=False)
+            # A short shutdown timeout: the "timeout" fault leaves handlers
+            # asleep on purpose, and stopping must not wait for them.
+            self.runner = web.AppRunner(
+                self.simulator.make_app(), access_log=None, handle_signals=False, shutdown_timeout=0.2
+            )
             await self.runner.setup()
         for port, tls in self.simulator.listen_ports():
             ssl_context = None

@@ -55,7 +55,11 @@ class IntegrationClientSerializer(serializers.ModelSerializer):
 
 
 class IntegrationClientViewSet(
-    TenantScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """The tenant's API clients. ``DELETE`` revokes the client and every token it holds."""
 

@@ -123,9 +123,11 @@ class TestKrillLogin:
         assert response.json()["code"] == "locked_out"
 
     def test_refresh_rotates(self, noc_user):
-        pair = APIClient().post(
-            "/api/v2/auth/login", {"username": noc_user.username, "password": PASSWORD}, format="json"
-        ).json()
+        pair = (
+            APIClient()
+            .post("/api/v2/auth/login", {"username": noc_user.username, "password": PASSWORD}, format="json")
+            .json()
+        )
         response = APIClient().post("/api/v2/auth/refresh", {"refresh": pair["refresh"]}, format="json")
         assert response.status_code == 200
         new = response.json()

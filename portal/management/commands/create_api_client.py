@@ -27,7 +27,9 @@ class Command(BaseCommand):
         self.stdout.write(f"scope:         {new.token.scope}")
         self.stdout.write(f"bearer token:  {new.token.access}  (expires in {new.token.expires_in} s)")
         self.stdout.write("")
-        self.stdout.write("Use it:  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v2/isp/customers/")
+        self.stdout.write(
+            "Use it:  curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v2/isp/customers/"
+        )
         self.stdout.write(
             "New token: curl -u <client_id>:<client_secret> -d grant_type=client_credentials "
             "http://127.0.0.1:8000/o/token/"

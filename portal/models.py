@@ -123,7 +123,7 @@ class TaskDelivery(models.Model):
         verbose_name_plural = "task deliveries"
 
     def __str__(self) -> str:
-        return f"{self.task_name}[{self.task_id}] × {self.count}"
+        return f"{self.task_name}[{self.task_id}] x{self.count}"
 
     @classmethod
     def record(cls, task_id: str, task_name: str) -> int:

@@ -472,26 +472,28 @@ class FanvilSimulator(Simulator):
         return self._reply(CONFIGURATION_TAG, None, code=RET_UNKNOWN_CMD, info_text=f"unknown cmd {cmd!r}")
 
     def _get(self, keys: list[str]) -> list[tuple[str, str]]:
-        everything: dict[str, str] | None = None
-        info: dict[str, str] | None = None
+        # Parameter names are matched case-insensitively (the seed itself
+        # writes "Sip.line.1." and "Info. dev.SN"); an exact key is echoed as
+        # asked, a node expands to the canonical names under it.
+        sources: dict[bool, dict[str, tuple[str, str]]] = {}
+
+        def source(is_info: bool) -> dict[str, tuple[str, str]]:
+            if is_info not in sources:
+                values = self.info_values() if is_info else {**self.config, **self._list_values()}
+                sources[is_info] = {k.lower(): (k, v) for k, v in values.items()}
+            return sources[is_info]
+
         answer: list[tuple[str, str]] = []
         for key in keys:
-            if key.lower().startswith("info."):
-                info = info if info is not None else self.info_values()
-                source = info
-            else:
-                everything = everything if everything is not None else {**self.config, **self._list_values()}
-                source = everything
+            lowered = key.lower()
             if key == ".":
-                answer.extend(everything.items() if everything is not None else [])
+                answer.extend(source(False).values())
             elif key.endswith("."):
-                prefix = key.lower()
-                matched = [(k, v) for k, v in source.items() if k.lower().startswith(prefix)]
+                matched = [kv for k, kv in source(lowered.startswith("info.")).items() if k.startswith(lowered)]
                 # A node with nothing under it is "a parameter in error": emptied.
                 answer.extend(matched or [(key, "")])
             else:
-                lookup = {k.lower(): v for k, v in source.items()}
-                answer.append((key, lookup.get(key.lower(), "")))
+                answer.append((key, source(lowered.startswith("info.")).get(lowered, (key, ""))[1]))
         return answer
 
     def _set(self, items: list[tuple[str, str | None]]) -> web.Response:

@@ -276,6 +276,11 @@ async def test_get_set_del_configuration(start_phone: StartPhone) -> None:
         assert values["no.such.Param"] == ""
         line = await driver.config_get(["sip.line.1."])
         assert {"sip.line.1.RegisterAddr", "sip.line.1.RegisterPswd", "sip.line.1.EnableReg"} <= set(line)
+        # The seed writes "Sip.line.1."; names match case-insensitively.
+        assert (await driver.config_get(["Sip.line.1.RegisterPort"])) == {"Sip.line.1.RegisterPort": "5060"}
+        assert await driver.config_get(["nothing.here."]) == {"nothing.here.": ""}
+        registration = await driver.config_get(["info.sip.line."])
+        assert set(registration) == {f"info.sip.line.{n}.registerCode" for n in range(1, 5)}
         everything = await driver.config_get(["."])
         assert len(everything) > len(line) and "sip.line.4.EnableReg" in everything
 

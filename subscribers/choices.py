@@ -7,3 +7,46 @@ class SubscriberStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     SUSPENDED = "suspended", "Suspended"
     INACTIVE = "inactive", "Inactive"
+
+
+class Dtmf(models.TextChoices):
+    """DTMF transport of a POTS/SIP line (Krill's ``dtmf``)."""
+
+    AUTO = "auto", "Auto"
+    RFC2833 = "rfc2833", "RFC 2833"
+    INBAND = "inband", "In-band"
+    INFO = "info", "SIP INFO"
+
+
+class ServiceEventKind(models.TextChoices):
+    """What the network side must do to a subscriber's service."""
+
+    SUSPEND = "suspend", "Suspend service"
+    RESTORE = "restore", "Restore service"
+
+
+class ServiceEventReason(models.TextChoices):
+    DUNNING = "dunning", "Unpaid invoices (dunning)"
+    PAYMENT = "payment", "Debt cleared by payment"
+    MANUAL = "manual", "Operator or CRM request"
+
+
+class TicketStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+class TicketPriority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class TicketEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS = "status", "Status changed"
+    ASSIGNEE = "assignee", "Assignee changed"
+    PRIORITY = "priority", "Priority changed"

@@ -1,13 +1,18 @@
 """Subscribers (Krill's "customers") and what hangs off them."""
 
+# Krill records tell null ("not set") apart from "" for many text fields, and
+# integrations rely on it, so those columns are nullable on purpose.
+# ruff: noqa: DJ001
+
 from __future__ import annotations
 
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from portal.crypto import EncryptedTextField
 from portal.models import TenantOwned
 
-from .choices import SubscriberStatus
+from .choices import Dtmf, SubscriberStatus
 
 
 class Subscriber(TenantOwned):
@@ -55,3 +60,39 @@ class Subscriber(TenantOwned):
     def realm(self) -> str:
         """Krill's realm: the tenant's label (the same for every subscriber of a tenant)."""
         return self.tenant.realm
+
+
+class PotsLine(TenantOwned):
+    """A telephone line on a CPE (Krill's ``potses``): an ONT's FXS port or an IP phone's SIP account."""
+
+    cpe = models.ForeignKey("devices.Cpe", on_delete=models.CASCADE, related_name="potses", verbose_name="CPE")
+    order = models.PositiveSmallIntegerField("port / account number", default=1)
+    # Krill generates "<cpename>-<order>" when not given (see subscribers.services).
+    lineid = models.CharField("line id", max_length=80, blank=True)
+    label = models.CharField("label", max_length=100, null=True, blank=True)
+    cli = models.CharField("caller id (CLI)", max_length=40, null=True, blank=True)
+    username = models.CharField("SIP username", max_length=128, null=True, blank=True)
+    password = EncryptedTextField("SIP password", null=True, blank=True)
+    context = models.CharField("dialplan context", max_length=80, null=True, blank=True)
+    contextname = models.CharField("dialplan context name", max_length=120, null=True, blank=True)
+    custom_digitmap = models.CharField("custom digit map", max_length=255, null=True, blank=True)
+    dtmf = models.CharField("DTMF mode", max_length=8, choices=Dtmf.choices, default=Dtmf.AUTO)
+    language = models.CharField("language", max_length=8, null=True, blank=True)
+    pbx_extension = models.BooleanField("PBX extension", default=False)
+    voicemail = models.BooleanField("voicemail", default=False)
+    voicemail_password = EncryptedTextField("voicemail PIN", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "POTS line"
+        constraints = [
+            models.UniqueConstraint(fields=["cpe", "order"], name="potsline_unique_order_per_cpe"),
+            models.UniqueConstraint(
+                fields=["tenant", "lineid"], condition=~models.Q(lineid=""), name="potsline_unique_lineid_per_tenant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.lineid or f"{self.cpe_id}-{self.order}"

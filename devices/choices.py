@@ -1,0 +1,44 @@
+"""Enumerations of the devices app."""
+
+from django.db import models
+
+
+class DeviceFamily(models.TextChoices):
+    """Vendor family: which driver (devices.drivers.<family>) talks to the device."""
+
+    HALNY = "halny", "HALNy (GPON ONT)"
+    PEPLINK = "peplink", "Peplink (router)"
+    FANVIL = "fanvil", "Fanvil (IP phone)"
+
+
+class Tech(models.TextChoices):
+    """Krill's access technology of a CPE."""
+
+    GPON = "gpon", "GPON"
+    ETHERNET = "ethernet", "Ethernet"
+    LTE = "lte", "LTE"
+    VOIP = "voip", "VoIP"
+
+
+class ManagementScheme(models.TextChoices):
+    HTTP = "http", "HTTP"
+    HTTPS = "https", "HTTPS"
+
+
+class WanMode(models.TextChoices):
+    PPPOE = "pppoe", "PPPoE"
+    DHCP = "dhcp", "DHCP"
+    STATIC = "static", "Static"
+
+
+class WifiSecurity(models.TextChoices):
+    WPA2 = "wpa2", "WPA2-Personal"
+    WPA2_WPA3 = "wpa2-wpa3", "WPA2/WPA3-Personal"
+    WPA3 = "wpa3", "WPA3-Personal"
+    OPEN = "open", "Open"
+
+
+class WifiBands(models.TextChoices):
+    BAND_24 = "2.4", "2.4 GHz"
+    BAND_5 = "5", "5 GHz"
+    DUAL = "dual", "2.4 + 5 GHz"

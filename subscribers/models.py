@@ -6,13 +6,22 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from portal.crypto import EncryptedTextField
 from portal.models import TenantOwned
 
-from .choices import Dtmf, SubscriberStatus
+from .choices import (
+    Dtmf,
+    ServiceEventKind,
+    ServiceEventReason,
+    SubscriberStatus,
+    TicketEventKind,
+    TicketPriority,
+    TicketStatus,
+)
 
 
 class Subscriber(TenantOwned):
@@ -96,3 +105,132 @@ class PotsLine(TenantOwned):
 
     def __str__(self) -> str:
         return self.lineid or f"{self.cpe_id}-{self.order}"
+
+
+# --- service events and support tickets (billing & support issue) -----------
+
+
+class ServiceEvent(TenantOwned):
+    """A change the network must apply to a subscriber's service (suspend/restore).
+
+    Written in the same transaction as the subscriber's status change; the
+    provisioning side picks up ``processed=False`` rows later. ``reason``
+    and ``triggered_by``/``trigger`` record who or what asked for it.
+    """
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="service_events", verbose_name="subscriber"
+    )
+    kind = models.CharField("kind", max_length=16, choices=ServiceEventKind.choices)
+    reason = models.CharField("reason", max_length=16, choices=ServiceEventReason.choices)
+    detail = models.CharField("detail", max_length=255, blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="triggered by",
+    )
+    processed = models.BooleanField("processed by the network", default=False)
+    processed_at = models.DateTimeField("processed", null=True, blank=True)
+    created = models.DateTimeField("created", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "service event"
+        indexes = [models.Index(fields=["processed", "created"], name="serviceevent_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subscriber_id} ({self.reason})"
+
+
+class Ticket(TenantOwned):
+    """A support case about a subscriber (and optionally one of their CPEs)."""
+
+    subject = models.CharField("subject", max_length=200)
+    description = models.TextField("description", blank=True)
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.PROTECT, related_name="tickets", verbose_name="subscriber"
+    )
+    cpe = models.ForeignKey(
+        "devices.Cpe", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets", verbose_name="CPE"
+    )
+    status = models.CharField(
+        "status", max_length=16, choices=TicketStatus.choices, default=TicketStatus.OPEN, db_index=True
+    )
+    priority = models.CharField(
+        "priority", max_length=16, choices=TicketPriority.choices, default=TicketPriority.NORMAL
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name="assignee",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="created by",
+    )
+    created = models.DateTimeField("created", auto_now_add=True)
+    updated = models.DateTimeField("updated", auto_now=True)
+    first_response_at = models.DateTimeField("first response", null=True, blank=True)
+    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
+    closed_at = models.DateTimeField("closed", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = "ticket"
+        indexes = [models.Index(fields=["tenant", "status", "priority"], name="ticket_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class TicketComment(models.Model):
+    """A reply on a ticket; internal notes are for staff only."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name="ticket")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="author"
+    )
+    body = models.TextField("comment")
+    internal = models.BooleanField("internal note", default=False)
+    created = models.DateTimeField("created", auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "ticket comment"
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on ticket {self.ticket_id}"
+
+
+class TicketEvent(models.Model):
+    """One change of a ticket's status, assignee or priority: the ticket's timeline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name="ticket")
+    kind = models.CharField("kind", max_length=16, choices=TicketEventKind.choices)
+    old_value = models.CharField("from", max_length=150, blank=True)
+    new_value = models.CharField("to", max_length=150, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="by"
+    )
+    created = models.DateTimeField("when", auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = "ticket event"
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.old_value} -> {self.new_value}"

@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth2_views
 from rest_framework.routers import SimpleRouter
 
+from devices.api.urls import cpe_link_urlpatterns
+
 from . import accounts, views
 from .api import views as api_views
 
@@ -18,6 +20,10 @@ api_v2_patterns = [
     re_path(r"^auth/refresh/?$", accounts.TokenRefreshView.as_view(), name="auth-refresh"),
     re_path(r"^me/?$", api_views.MeView.as_view(), name="me"),
     *portal_router.urls,
+    # Krill CRM (customers, CPEs, POTS lines) and the CPE links at Krill's short paths.
+    path("isp/", include("subscribers.api.urls")),
+    path("isp/", include("devices.api.urls")),
+    *cpe_link_urlpatterns,
 ]
 
 urlpatterns = [

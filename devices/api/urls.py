@@ -1,0 +1,20 @@
+"""Krill v2 routes of the devices app.
+
+``urlpatterns``: ``/api/v2/isp/cpes/`` (mounted under isp/).
+``cpe_link_urlpatterns``: the CPE sub-resources again at Krill's shorter
+``/api/v2/cpes/<id>/<link>`` — the paths its ``_links`` carry.
+"""
+
+from rest_framework.routers import SimpleRouter
+
+from .v2 import CpeViewSet
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("cpes", CpeViewSet, basename="krill-cpe")
+urlpatterns = router.urls
+
+_link_router = SimpleRouter(trailing_slash="/?")
+_link_router.register("cpes", CpeViewSet, basename="krill-cpe-link")
+cpe_link_urlpatterns = [
+    url for url in _link_router.urls if url.name not in ("krill-cpe-link-list", "krill-cpe-link-detail")
+]

@@ -1,0 +1,534 @@
+"""Krill v2 ``/api/v2/isp/cpes/`` and the CPE link sub-resources (see portal.api.krill for the dialect).
+
+Every CPE record carries Krill's ``_links``: relative paths under
+``/api/v2/cpes/<id>/`` (served there and under ``/api/v2/isp/cpes/<id>/``).
+The data links (customer, potses, model, profile, links, info) answer now;
+the live ones and the device actions answer 501 ``not_implemented`` until
+device actions and polling land, rather than pretending with fake data.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from devices import services
+from devices.filters import CpeFilter
+from devices.models import Cpe, DeviceModel, ServiceProfile
+from portal.api.gate import TenantModelViewSet
+from portal.api.krill import (
+    KRILL_QUERY_PARAMETERS,
+    Join,
+    KrillModelSerializer,
+    KrillViewSetMixin,
+    SecretField,
+    not_implemented,
+)
+from subscribers.models import PotsLine
+
+# Krill's action name → the path segment Krill uses for it.
+CPE_ACTIONS: dict[str, str] = {
+    "diagnostic": "cwmp_diagnostic",
+    "factory": "factory",
+    "reboot": "reboot",
+    "reconfig": "reconfig",
+    "reprovision": "reprovision",
+    "unprovision": "unprovision",
+}
+CPE_LINKS: dict[str, str] = {
+    "cdrs": "events?type=cdr",
+    "customer": "customer",
+    "cwmp_info": "cwmp_info",
+    "events": "events",
+    "info": "info",
+    "links": "links",
+    "livestatus": "livestatus",
+    "logs": "logs",
+    "model": "model",
+    "potses": "potses",
+    "profile": "profile",
+}
+
+
+def cpe_links(pk: int) -> dict[str, dict[str, str]]:
+    """Krill's ``_links`` of a CPE: relative paths, exactly as Krill writes them."""
+    base = f"/api/v2/cpes/{pk}/"
+    return {
+        "actions": {name: base + path for name, path in CPE_ACTIONS.items()},
+        "links": {name: base + path for name, path in CPE_LINKS.items()},
+    }
+
+
+def normalise_mac(value: str | None) -> str | None:
+    """``e067b3aabbcc`` / ``E0-67-B3-AA-BB-CC`` → ``E0:67:B3:AA:BB:CC``."""
+    if not value:
+        return None
+    digits = "".join(c for c in value if c.isalnum()).upper()
+    if len(digits) != 12 or any(c not in "0123456789ABCDEF" for c in digits):
+        raise serializers.ValidationError("Enter a MAC address (12 hex digits, e.g. E0:67:B3:12:34:56).")
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+class DeviceModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceModel
+        fields = ["id", "name", "family", "tech", "avatar", "is_router", "tr069", "ports", "pots_ports", "wifi"]
+        read_only_fields = fields
+
+
+class ServiceProfileSerializer(KrillModelSerializer):
+    class Meta:
+        model = ServiceProfile
+        fields = [
+            "id",
+            "name",
+            "description",
+            "internet_vlan",
+            "cos",
+            "wan_mode",
+            "nat",
+            "download_kbps",
+            "upload_kbps",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+def _potses_prefetch() -> Prefetch:
+    return Prefetch("potses", queryset=PotsLine.objects.order_by("order", "id"))
+
+
+LINKS_SCHEMA = inline_serializer(
+    "CpeLinks",
+    {
+        "actions": serializers.DictField(child=serializers.CharField()),
+        "links": serializers.DictField(child=serializers.CharField()),
+    },
+)
+
+
+class CpeSerializer(KrillModelSerializer):
+    """Krill's CPE record (sorted keys, as Krill answers) plus opt-in management fields."""
+
+    _links = serializers.SerializerMethodField()
+    _services = serializers.SerializerMethodField()
+    avatar = serializers.CharField(source="model.avatar", read_only=True)
+    is_router = serializers.BooleanField(source="model.is_router", read_only=True)
+    tr069 = serializers.BooleanField(source="model.tr069", read_only=True)
+    family = serializers.CharField(source="model.family", read_only=True)
+    realm = serializers.SerializerMethodField()
+    model = serializers.SlugRelatedField(slug_field="name", queryset=DeviceModel.objects.all())
+    sn = serializers.CharField(max_length=64)
+    cpename = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    internal_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    tech = serializers.ChoiceField(choices=Cpe._meta.get_field("tech").choices, required=False)
+    pppoe_password = SecretField()
+    wifi_password = SecretField()
+    management_password = SecretField()
+
+    krill_extra_fields = (
+        "family",
+        "management_address",
+        "management_port",
+        "management_scheme",
+        "management_username",
+        "management_password",
+        "tls_verify",
+        "tls_ca_pem",
+        "tls_fingerprint_sha256",
+    )
+    krill_joins = {
+        "customer": Join(
+            "subscribers.api.v2.CustomerSerializer", permission="subscribers.view", select_related=("customer",)
+        ),
+        "potses": Join(
+            "subscribers.api.v2.PotsLineSerializer",
+            many=True,
+            permission="subscribers.view",
+            prefetch=_potses_prefetch,
+            exclude=("cpe",),
+        ),
+    }
+
+    class Meta:
+        model = Cpe
+        fields = [
+            "_links",
+            "_services",
+            "access",
+            "active",
+            "address",
+            "address_profile",
+            "avatar",
+            "bridge",
+            "city",
+            "country",
+            "cpename",
+            "created",
+            "customer",
+            "disable_provision",
+            "disable_reconfig",
+            "dsn",
+            "enable_notifications",
+            "expiration_date",
+            "external_id",
+            "external_voip",
+            "fixed_address",
+            "has_tr069",
+            "id",
+            "internal_id",
+            "is_router",
+            "lan_cidr",
+            "latitude",
+            "line_profile",
+            "longitude",
+            "mac",
+            "me_vlan",
+            "model",
+            "mtamac",
+            "notes",
+            "postalcode",
+            "pppoe_password",
+            "pppoe_username",
+            "probe",
+            "profile",
+            "realm",
+            "remote_id",
+            "sn",
+            "tech",
+            "tech_updated",
+            "topology",
+            "tr069",
+            "tv_profile",
+            "updated",
+            "voip_profile",
+            "wanmac",
+            "wifi_password",
+            "wifi_profile",
+            "wifi_ssid",
+            # portal extensions (answered when named in attrs)
+            "family",
+            "management_address",
+            "management_port",
+            "management_scheme",
+            "management_username",
+            "management_password",
+            "tls_verify",
+            "tls_ca_pem",
+            "tls_fingerprint_sha256",
+        ]
+        read_only_fields = ["id", "created", "updated", "tech_updated"]
+
+    @extend_schema_field(LINKS_SCHEMA)
+    def get__links(self, obj) -> dict:
+        return cpe_links(obj.pk)
+
+    def get__services(self, obj) -> list[str]:
+        return obj.services
+
+    def get_realm(self, obj) -> str:
+        tenant = self.context.get("tenant")
+        return tenant.realm if tenant is not None else obj.tenant.realm
+
+    def validate_sn(self, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise serializers.ValidationError("The serial number may not be blank.")
+        clash = Cpe.objects.for_tenant(self.context["tenant"]).filter(sn=value)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(f"A CPE with serial number {value} already exists.")
+        return value
+
+    def validate_cpename(self, value: str) -> str:
+        if value:
+            clash = Cpe.objects.for_tenant(self.context["tenant"]).filter(cpename=value)
+            if self.instance is not None:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                raise serializers.ValidationError(f"A CPE named {value} already exists.")
+        return value
+
+    def validate_mac(self, value):
+        return normalise_mac(value)
+
+    def validate_wanmac(self, value):
+        return normalise_mac(value)
+
+    def validate_mtamac(self, value):
+        return normalise_mac(value)
+
+    def validate_lan_cidr(self, value):
+        if value:
+            try:
+                ipaddress.ip_interface(value)
+            except ValueError:
+                raise serializers.ValidationError("Enter a subnet in CIDR notation, e.g. 192.168.1.1/24.") from None
+        return value or None
+
+
+CPE_EXAMPLE = {
+    "_links": cpe_links(350),
+    "_services": ["provision", "txrx", "dhcp", "tr069"],
+    "access": True,
+    "active": True,
+    "address": "",
+    "address_profile": None,
+    "avatar": "HG4201",
+    "bridge": False,
+    "city": "",
+    "country": None,
+    "cpename": "pim0350",
+    "created": "2022-12-17T23:00:01+01:00",
+    "customer": 27,
+    "disable_provision": False,
+    "disable_reconfig": False,
+    "dsn": None,
+    "enable_notifications": False,
+    "expiration_date": None,
+    "external_id": None,
+    "external_voip": False,
+    "fixed_address": None,
+    "has_tr069": True,
+    "id": 350,
+    "internal_id": "pim0350",
+    "is_router": True,
+    "lan_cidr": None,
+    "latitude": None,
+    "line_profile": None,
+    "longitude": None,
+    "mac": None,
+    "me_vlan": None,
+    "model": "HG8245H",
+    "mtamac": None,
+    "notes": "",
+    "postalcode": None,
+    "pppoe_password": "",
+    "pppoe_username": None,
+    "probe": False,
+    "profile": 7,
+    "realm": "pim",
+    "remote_id": None,
+    "sn": "0000deadbeef0000",
+    "tech": "gpon",
+    "tech_updated": None,
+    "topology": "",
+    "tr069": True,
+    "tv_profile": None,
+    "updated": "2022-12-17T23:00:01+01:00",
+    "voip_profile": None,
+    "wanmac": None,
+    "wifi_password": "",
+    "wifi_profile": None,
+    "wifi_ssid": "",
+}
+
+NOT_IMPLEMENTED = OpenApiResponse(
+    inline_serializer("NotImplemented", {"detail": serializers.CharField(), "code": serializers.CharField()}),
+    description="Not available yet (arrives with device actions / live polling).",
+    examples=[
+        OpenApiExample(
+            "Not yet",
+            value={
+                "detail": "reboot is not available yet: it arrives with device actions and live polling.",
+                "code": "not_implemented",
+            },
+        )
+    ],
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=KRILL_QUERY_PARAMETERS,
+        examples=[
+            OpenApiExample(
+                "Lookup by serial (?sn=0000deadbeef0000)",
+                value={"count": 1, "next": None, "previous": None, "results": [CPE_EXAMPLE]},
+                response_only=True,
+            ),
+            OpenApiExample(
+                "Page of ids (?attrs=id&offset=42&limit=3)",
+                value={
+                    "count": 158,
+                    "next": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=45",
+                    "previous": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=39",
+                    "results": [{"id": 119}, {"id": 121}, {"id": 123}],
+                },
+                response_only=True,
+            ),
+        ],
+    ),
+    retrieve=extend_schema(
+        parameters=KRILL_QUERY_PARAMETERS,
+        examples=[
+            OpenApiExample("CPE", value=CPE_EXAMPLE, response_only=True),
+            OpenApiExample("attrs=id,cpename", value={"cpename": "pim0074", "id": 74}, response_only=True),
+        ],
+    ),
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "New ONT for customer 27",
+                value={"sn": "HALN1A2B3C4D", "model": "HL-4GMV", "customer": 27, "profile": 7},
+                request_only=True,
+            )
+        ]
+    ),
+)
+class CpeViewSet(KrillViewSetMixin, TenantModelViewSet):
+    """Krill CPEs: the subscriber's devices (ONTs, routers, phones)."""
+
+    queryset = Cpe.objects.all()
+    serializer_class = CpeSerializer
+    filterset_class = CpeFilter
+    permission_area = "devices"
+    list_select_related = ("model",)
+    # Viewset action (method) name → permission: the method is named after Krill's path segment.
+    action_permissions = {path: f"devices.action.{kind}" for kind, path in CPE_ACTIONS.items()}
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_cpe(tenant=self.request.tenant, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_cpe(serializer.instance, serializer.validated_data)
+
+    # -- data links ---------------------------------------------------------------
+
+    def _nested(self, serializer_class, instance, **kwargs):
+        return serializer_class(instance, context=self.get_serializer_context(), krill_nested=True, **kwargs).data
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's customer (Krill customer record)")
+    @action(detail=True, methods=["get"], url_path="customer", url_name="customer")
+    def link_customer(self, request, pk=None):
+        from subscribers.api.v2 import CustomerSerializer
+
+        cpe = self.get_object()
+        if cpe.customer_id is None:
+            raise NotFound("This CPE has no customer.")
+        return Response(self._nested(CustomerSerializer, cpe.customer))
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's POTS lines (paginated)")
+    @action(detail=True, methods=["get"], url_path="potses", url_name="potses")
+    def link_potses(self, request, pk=None):
+        from subscribers.api.v2 import PotsLineSerializer
+
+        cpe = self.get_object()
+        lines = PotsLine.objects.for_tenant(request.tenant).filter(cpe=cpe).order_by("order", "id")
+        page = self.paginate_queryset(lines)
+        return self.get_paginated_response(self._nested(PotsLineSerializer, page, many=True))
+
+    @extend_schema(responses={200: DeviceModelSerializer}, summary="The CPE's device model")
+    @action(detail=True, methods=["get"], url_path="model", url_name="model")
+    def link_model(self, request, pk=None):
+        return Response(DeviceModelSerializer(self.get_object().model).data)
+
+    @extend_schema(responses={200: ServiceProfileSerializer}, summary="The CPE's service profile")
+    @action(detail=True, methods=["get"], url_path="profile", url_name="profile")
+    def link_profile(self, request, pk=None):
+        cpe = self.get_object()
+        if cpe.profile_id is None:
+            raise NotFound("This CPE has no service profile.")
+        return Response(self._nested(ServiceProfileSerializer, cpe.profile))
+
+    @extend_schema(responses={200: LINKS_SCHEMA}, summary="The CPE's _links")
+    @action(detail=True, methods=["get"], url_path="links", url_name="links")
+    def link_links(self, request, pk=None):
+        return Response(cpe_links(self.get_object().pk))
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="What the portal knows about the device (inventory, not live readings)",
+    )
+    @action(detail=True, methods=["get"], url_path="info", url_name="info")
+    def link_info(self, request, pk=None):
+        cpe = self.get_object()
+        return Response(
+            {
+                "id": cpe.pk,
+                "cpename": cpe.cpename,
+                "sn": cpe.sn,
+                "mac": cpe.mac,
+                "model": DeviceModelSerializer(cpe.model).data,
+                "tech": cpe.tech,
+                "active": cpe.active,
+                "_services": cpe.services,
+                "management": {
+                    "address": cpe.management_address,
+                    "port": cpe.management_port,
+                    "scheme": cpe.management_scheme,
+                },
+            }
+        )
+
+    # -- live data and actions: wired by the device-action issue ---------------------
+
+    def _not_yet(self, what: str):
+        self.get_object()  # another tenant's CPE is a 404, not a 501
+        return not_implemented(what)
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Live status (not available yet)")
+    @action(detail=True, methods=["get"], url_path="livestatus", url_name="livestatus")
+    def livestatus(self, request, pk=None):
+        return self._not_yet("livestatus")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Events and CDRs (not available yet)")
+    @action(detail=True, methods=["get"], url_path="events", url_name="events")
+    def events(self, request, pk=None):
+        return self._not_yet("events")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Device logs (not available yet)")
+    @action(detail=True, methods=["get"], url_path="logs", url_name="logs")
+    def logs(self, request, pk=None):
+        return self._not_yet("logs")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="TR-069 information (not available yet)")
+    @action(detail=True, methods=["get"], url_path="cwmp_info", url_name="cwmp_info")
+    def cwmp_info(self, request, pk=None):
+        return self._not_yet("cwmp_info")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Reboot (not available yet)")
+    @action(detail=True, methods=["get", "post"], url_path="reboot", url_name="reboot")
+    def reboot(self, request, pk=None):
+        return self._not_yet("reboot")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Factory reset (not available yet)")
+    @action(detail=True, methods=["get", "post"], url_path="factory", url_name="factory")
+    def factory(self, request, pk=None):
+        return self._not_yet("factory")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Reconfigure (not available yet)")
+    @action(detail=True, methods=["get", "post"], url_path="reconfig", url_name="reconfig")
+    def reconfig(self, request, pk=None):
+        return self._not_yet("reconfig")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Reprovision (not available yet)")
+    @action(detail=True, methods=["get", "post"], url_path="reprovision", url_name="reprovision")
+    def reprovision(self, request, pk=None):
+        return self._not_yet("reprovision")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Unprovision (not available yet)")
+    @action(detail=True, methods=["get", "post"], url_path="unprovision", url_name="unprovision")
+    def unprovision(self, request, pk=None):
+        return self._not_yet("unprovision")
+
+    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="TR-069 diagnostic (not available yet)")
+    @action(detail=True, methods=["get", "post"], url_path="cwmp_diagnostic", url_name="cwmp_diagnostic")
+    def cwmp_diagnostic(self, request, pk=None):
+        return self._not_yet("cwmp_diagnostic")

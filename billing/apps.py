@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class BillingConfig(AppConfig):
     name = "billing"
+    verbose_name = "Billing"
+
+    def ready(self) -> None:
+        from portal.dashboard import register
+        from subscribers.operations import subscriber_status_changed
+
+        from . import services
+        from .dashboard import billing_tiles
+
+        # A deactivated subscriber's subscriptions end that day (billing stops there).
+        subscriber_status_changed.connect(
+            services.on_subscriber_status_changed, dispatch_uid="billing.end_subscriptions_on_deactivate"
+        )
+        register("billing", billing_tiles, permission="billing.view")

@@ -312,6 +312,7 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 # into the database where admins can tune it.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "portal.heartbeat", "schedule": 30.0},
+    "billing-dunning": {"task": "billing.run_dunning", "schedule": 24 * 3600.0},
 }
 
 if TESTING:

@@ -1,0 +1,580 @@
+"""Billing operations: billing runs, invoice numbering, payments, dunning.
+
+The guarantees, and what provides them:
+
+* **No double billing.** ``Invoice`` has a unique constraint on (tenant,
+  subscriber, period_start). A run skips subscribers already invoiced for
+  the period and inserts the rest; if a concurrent issuer slipped in
+  between, the insert violates the constraint, the chunk's transaction
+  rolls back and the chunk is recomputed. Repeated runs report "already
+  invoiced", never an error.
+* **Gapless numbers.** Numbers (``2026/000123``) come from the
+  :class:`~billing.models.InvoiceNumberSequence` row of the tenant and the
+  issue year, locked with ``SELECT ... FOR UPDATE`` at the start of the
+  issuing transaction and advanced in the same transaction as the invoice
+  inserts: a rollback gives the numbers back, a commit publishes invoices
+  and counter together. Concurrent runs for a tenant therefore issue one
+  chunk after another.
+* **One payment per Idempotency-Key.** Unique (tenant, key); a replay with
+  the same body returns the first payment, with another body it is an
+  :class:`IdempotencyConflict`. A concurrent replay blocks on the unique
+  index until the first commits, then finds it.
+* **Allocation is serialized per subscriber** (the subscriber row is locked
+  while payments are applied to the oldest open invoices).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from portal.models import Tenant
+from subscribers.choices import ServiceEventReason, SubscriberStatus
+from subscribers.models import Subscriber
+from subscribers.operations import activate_subscriber, suspend_subscriber, suspended_by_dunning
+
+from .choices import PERIOD_MONTHS, InvoiceStatus
+from .models import (
+    BillingRun,
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberSequence,
+    Payment,
+    PaymentAllocation,
+    Subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+# Days between issuing an invoice and its due date.
+PAYMENT_TERMS_DAYS = 14
+# Subscribers per issuing transaction: big enough for few round trips, small
+# enough that the counter lock is not held for long.
+CHUNK_SIZE = 2000
+# A chunk is recomputed this many times if a concurrent issuer races it.
+CHUNK_ATTEMPTS = 5
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- periods -------------------------------------------------------------------
+
+
+def month_bounds(period: str | date) -> tuple[date, date]:
+    """``"2026-11"`` (or any date in it) → (first day, last day) of that month."""
+    if isinstance(period, str):
+        try:
+            year, month = (int(part) for part in period.split("-")[:2])
+            first = date(year, month, 1)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"period": "Use a month as YYYY-MM, e.g. 2026-11."}, code="invalid") from exc
+    else:
+        first = period.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, last
+
+
+# --- invoice numbers -------------------------------------------------------------
+
+
+def format_number(year: int, seq: int) -> str:
+    return f"{year}/{seq:06d}"
+
+
+def lock_sequence(tenant: Tenant | int, year: int) -> InvoiceNumberSequence:
+    """The tenant's counter for ``year``, locked until the caller's transaction ends."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    # Create-if-missing without a race: ON CONFLICT DO NOTHING, then lock.
+    InvoiceNumberSequence.objects.bulk_create(
+        [InvoiceNumberSequence(tenant_id=tenant_id, year=year)], ignore_conflicts=True
+    )
+    return InvoiceNumberSequence.objects.select_for_update().get(tenant_id=tenant_id, year=year)
+
+
+# --- billing run -----------------------------------------------------------------
+
+
+@dataclass
+class BillingRunResult:
+    run_id: int
+    period_start: date
+    period_end: date
+    created: int = 0
+    already_invoiced: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "period": f"{self.period_start:%Y-%m}",
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "created": self.created,
+            "already_invoiced": self.already_invoiced,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class _Sub:
+    """One subscription row of the run (plain values; no model instances for 100k rows)."""
+
+    subscriber_id: int
+    plan_id: int
+    plan_name: str
+    price: Decimal
+    currency: str
+    tax_rate: Decimal
+    billing_period: str
+    start: date
+    end: date | None
+
+
+@dataclass(frozen=True)
+class _Charge:
+    sub: _Sub
+    start: date
+    end: date
+    days: int
+    monthly: Decimal
+    amount: Decimal
+    tax: Decimal
+
+
+def prorate(sub: _Sub, period_start: date, period_end: date) -> _Charge | None:
+    """The charge of one subscription for the period, prorated by day (None if it does not overlap)."""
+    start = max(sub.start, period_start)
+    end = min(sub.end or period_end, period_end)
+    if end < start:
+        return None
+    days = (end - start).days + 1
+    period_days = (period_end - period_start).days + 1
+    # Quarterly and yearly prices are spread evenly over monthly invoices.
+    monthly = sub.price / PERIOD_MONTHS.get(sub.billing_period, 1)
+    amount = money(monthly * days / period_days)
+    tax = money(amount * sub.tax_rate / 100)
+    return _Charge(sub, start, end, days, money(monthly), amount, tax)
+
+
+def _subscriptions(tenant: Tenant, start: date, end: date) -> Iterator[tuple[int, list[_Sub]]]:
+    """Subscriptions overlapping the period, grouped by subscriber, streamed in subscriber order."""
+    rows = (
+        Subscription.objects.for_tenant(tenant)
+        .filter(start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+        .order_by("subscriber_id", "start_date", "id")
+        .values_list(
+            "subscriber_id",
+            "plan_id",
+            "plan__name",
+            "plan__price",
+            "plan__currency",
+            "plan__tax_rate",
+            "plan__billing_period",
+            "start_date",
+            "end_date",
+        )
+    )
+    current: int | None = None
+    group: list[_Sub] = []
+    for row in rows.iterator(chunk_size=CHUNK_SIZE):
+        sub = _Sub(*row)
+        if sub.subscriber_id != current and group:
+            yield current, group
+            group = []
+        current = sub.subscriber_id
+        group.append(sub)
+    if group:
+        yield current, group
+
+
+def _chunks(groups: Iterable[tuple[int, list[_Sub]]], size: int) -> Iterator[list[tuple[int, list[_Sub]]]]:
+    chunk: list[tuple[int, list[_Sub]]] = []
+    for item in groups:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _ChunkRaced(Exception):
+    """A concurrent issuer invoiced one of the chunk's subscribers first: recompute the chunk."""
+
+
+def _issue_chunk(
+    tenant: Tenant, run: BillingRun, chunk: list[tuple[int, list[_Sub]]], issued_at: datetime
+) -> tuple[int, int, int]:
+    """Invoice one chunk of subscribers in one transaction. Returns (created, already, skipped)."""
+    start, end = run.period_start, run.period_end
+    due = issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
+    year = issued_at.year
+    subscriber_ids = [sid for sid, _ in chunk]
+    with transaction.atomic():
+        # Lock first: issuers of this tenant and year take turns from here on,
+        # so the "already invoiced?" read below cannot be overtaken by them.
+        sequence = lock_sequence(tenant, year)
+        existing = set(
+            Invoice.objects.filter(tenant=tenant, period_start=start, subscriber_id__in=subscriber_ids).values_list(
+                "subscriber_id", flat=True
+            )
+        )
+        invoices: list[Invoice] = []
+        charges_per_invoice: list[list[_Charge]] = []
+        skipped = 0
+        seq = sequence.last_number
+        for subscriber_id, subs in chunk:
+            if subscriber_id in existing:
+                continue
+            charges = [c for c in (prorate(s, start, end) for s in subs) if c is not None]
+            currencies = {c.sub.currency for c in charges}
+            if not charges or len(currencies) != 1:
+                # One invoice has one currency; mixed-currency plans need an operator.
+                if len(currencies) > 1:
+                    logger.warning("subscriber %s has plans in several currencies; not invoiced", subscriber_id)
+                skipped += 1
+                continue
+            subtotal = sum((c.amount for c in charges), Decimal("0"))
+            tax = sum((c.tax for c in charges), Decimal("0"))
+            total = subtotal + tax
+            seq += 1
+            paid = total == 0
+            invoices.append(
+                Invoice(
+                    tenant=tenant,
+                    subscriber_id=subscriber_id,
+                    billing_run=run,
+                    period_start=start,
+                    period_end=end,
+                    number=format_number(year, seq),
+                    number_year=year,
+                    number_seq=seq,
+                    status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+                    currency=currencies.pop(),
+                    subtotal=subtotal,
+                    tax=tax,
+                    total=total,
+                    issued_at=issued_at,
+                    due_date=due,
+                    paid_at=issued_at if paid else None,
+                )
+            )
+            charges_per_invoice.append(charges)
+        if invoices:
+            try:
+                # A savepoint so the constraint violation can be told apart and retried.
+                with transaction.atomic():
+                    Invoice.objects.bulk_create(invoices, batch_size=1000)
+            except IntegrityError as exc:
+                raise _ChunkRaced from exc
+            lines = [
+                InvoiceLine(
+                    invoice_id=invoice.pk,
+                    plan_id=c.sub.plan_id,
+                    description=f"{c.sub.plan_name} {c.start:%d %b} - {c.end:%d %b %Y}",
+                    service_start=c.start,
+                    service_end=c.end,
+                    days=c.days,
+                    period_days=(end - start).days + 1,
+                    unit_price=c.monthly,
+                    tax_rate=c.sub.tax_rate,
+                    amount=c.amount,
+                    tax=c.tax,
+                )
+                for invoice, charges in zip(invoices, charges_per_invoice, strict=True)
+                for c in charges
+            ]
+            InvoiceLine.objects.bulk_create(lines, batch_size=2000)
+            InvoiceNumberSequence.objects.filter(pk=sequence.pk).update(last_number=seq)
+    return len(invoices), len(existing), skipped
+
+
+def run_billing(
+    tenant: Tenant,
+    period: str | date,
+    *,
+    by=None,
+    trigger: str = "",
+    now: datetime | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> BillingRunResult:
+    """Invoice every subscriber with a subscription in the period (a calendar month).
+
+    Safe to run again and concurrently: each subscriber gets exactly one
+    invoice for the period. Subscriptions starting or ending mid-period are
+    prorated by day. Active subscribers with nothing to bill are counted as
+    skipped.
+    """
+    start, end = month_bounds(period)
+    issued_at = now or timezone.now()
+    run = BillingRun.objects.create(
+        tenant=tenant,
+        period_start=start,
+        period_end=end,
+        started_by=by if getattr(by, "is_authenticated", False) else None,
+        trigger=trigger[:120],
+    )
+    result = BillingRunResult(run.pk, start, end)
+    for chunk in _chunks(_subscriptions(tenant, start, end), chunk_size):
+        for attempt in range(1, CHUNK_ATTEMPTS + 1):
+            try:
+                created, already, skipped = _issue_chunk(tenant, run, chunk, issued_at)
+                break
+            except _ChunkRaced:
+                if attempt == CHUNK_ATTEMPTS:
+                    raise
+                logger.info("billing run %s: chunk raced a concurrent issuer, recomputing", run.pk)
+        result.created += created
+        result.already_invoiced += already
+        result.skipped += skipped
+    # Active subscribers without any subscription in the period.
+    has_subscription = Subscription.objects.filter(subscriber=OuterRef("pk"), start_date__lte=end).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=start)
+    )
+    result.skipped += (
+        Subscriber.objects.for_tenant(tenant)
+        .filter(status=SubscriberStatus.ACTIVE)
+        .filter(~Exists(has_subscription))
+        .count()
+    )
+    BillingRun.objects.filter(pk=run.pk).update(
+        created_count=result.created,
+        already_invoiced_count=result.already_invoiced,
+        skipped_count=result.skipped,
+        finished_at=timezone.now(),
+    )
+    return result
+
+
+# --- subscriptions ---------------------------------------------------------------
+
+
+def end_open_subscriptions(subscriber: Subscriber, on: date) -> int:
+    """End the subscriber's running subscriptions on ``on`` (deactivation): later runs bill up to that day."""
+    count = 0
+    for sub in Subscription.objects.filter(subscriber=subscriber).filter(Q(end_date__isnull=True) | Q(end_date__gt=on)):
+        sub.end_date = max(on, sub.start_date)
+        sub._change_reason = "subscriber deactivated"
+        sub.save(update_fields=["end_date"])
+        count += 1
+    return count
+
+
+def on_subscriber_status_changed(sender, subscriber, old_status, new_status, by=None, **kwargs) -> None:
+    if new_status == SubscriberStatus.INACTIVE:
+        end_open_subscriptions(subscriber, timezone.now().date())
+
+
+# --- payments --------------------------------------------------------------------
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used with a different request body."""
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    replayed: bool  # True: the key was seen before; this is the first request's payment
+
+
+def request_fingerprint(data: dict) -> str:
+    """SHA-256 of a canonical JSON form of the request body (key order and spacing do not matter)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(payment: Payment, fingerprint: str) -> PaymentResult:
+    if payment.request_fingerprint != fingerprint:
+        raise IdempotencyConflict("This Idempotency-Key was already used with a different request body.")
+    return PaymentResult(payment, replayed=True)
+
+
+def record_payment(
+    tenant: Tenant,
+    *,
+    subscriber: Subscriber,
+    amount: Decimal,
+    currency: str,
+    method: str,
+    received_on: date,
+    reference: str = "",
+    by=None,
+    idempotency_key: str = "",
+    fingerprint: str = "",
+) -> PaymentResult:
+    """Record a payment, apply it to the oldest open invoices and restore a subscriber whose debt it clears."""
+    if subscriber.tenant_id != tenant.pk:
+        raise ValidationError({"subscriber": "Unknown subscriber."}, code="does_not_exist")
+    if idempotency_key:
+        existing = Payment.objects.filter(tenant=tenant, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _replay(existing, fingerprint)
+    actor = by if getattr(by, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            payment = Payment(
+                tenant=tenant,
+                subscriber=subscriber,
+                amount=amount,
+                currency=currency,
+                method=method,
+                reference=reference,
+                received_on=received_on,
+                unapplied=amount,
+                idempotency_key=idempotency_key,
+                request_fingerprint=fingerprint,
+                recorded_by=actor,
+            )
+            payment._history_user = actor
+            payment.save()
+            apply_credit(subscriber, by=actor)
+            restore_if_cleared(subscriber, by=actor, detail=f"payment {payment.pk} cleared the overdue invoices")
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # A concurrent request with the same key committed first.
+        return _replay(Payment.objects.get(tenant=tenant, idempotency_key=idempotency_key), fingerprint)
+    payment.refresh_from_db()
+    return PaymentResult(payment, replayed=False)
+
+
+def apply_credit(subscriber: Subscriber, *, by=None) -> int:
+    """Apply unapplied payment amounts to the subscriber's open invoices, oldest first.
+
+    Returns the number of allocations made. Locks the subscriber row so
+    allocations of one subscriber never interleave.
+    """
+    with transaction.atomic():
+        Subscriber.objects.select_for_update().filter(pk=subscriber.pk).values_list("pk", flat=True).get()
+        payments = list(Payment.objects.filter(subscriber=subscriber, unapplied__gt=0).order_by("received_on", "id"))
+        if not payments:
+            return 0
+        invoices = list(
+            Invoice.objects.filter(subscriber=subscriber, status=InvoiceStatus.OPEN).order_by(
+                "due_date", "period_start", "id"
+            )
+        )
+        allocations: list[PaymentAllocation] = []
+        now = timezone.now()
+        touched_invoices: dict[int, Invoice] = {}
+        touched_payments: dict[int, Payment] = {}
+        for invoice in invoices:
+            for payment in payments:
+                due = invoice.total - invoice.amount_paid
+                if due <= 0:
+                    break
+                if payment.unapplied <= 0 or payment.currency != invoice.currency:
+                    continue
+                part = min(due, payment.unapplied)
+                payment.unapplied -= part
+                invoice.amount_paid += part
+                allocations.append(PaymentAllocation(payment=payment, invoice=invoice, amount=part))
+                touched_invoices[invoice.pk] = invoice
+                touched_payments[payment.pk] = payment
+            if invoice.amount_paid >= invoice.total:
+                invoice.status = InvoiceStatus.PAID
+                invoice.paid_at = now
+        for invoice in touched_invoices.values():
+            invoice._history_user = by
+            invoice._change_reason = "payment applied"
+            invoice.save(update_fields=["amount_paid", "status", "paid_at"])
+        for payment in touched_payments.values():
+            Payment.objects.filter(pk=payment.pk).update(unapplied=payment.unapplied)
+        PaymentAllocation.objects.bulk_create(allocations)
+    return len(allocations)
+
+
+def subscriber_balance(subscriber: Subscriber) -> dict[str, Decimal]:
+    """Per currency: payments received minus invoiced (negative = the subscriber owes)."""
+    from django.db.models import Sum
+
+    balance: dict[str, Decimal] = {}
+    for row in (
+        Invoice.objects.filter(subscriber=subscriber)
+        .exclude(status=InvoiceStatus.VOID)
+        .values("currency")
+        .annotate(total=Sum("total"))
+    ):
+        balance[row["currency"]] = balance.get(row["currency"], Decimal("0")) - row["total"]
+    for row in Payment.objects.filter(subscriber=subscriber).values("currency").annotate(total=Sum("amount")):
+        balance[row["currency"]] = balance.get(row["currency"], Decimal("0")) + row["total"]
+    return {currency: money(value) for currency, value in sorted(balance.items())}
+
+
+# --- dunning ---------------------------------------------------------------------
+
+
+def dunning_cutoff(tenant: Tenant, today: date) -> date:
+    """Invoices due before this day are past the tenant's grace period."""
+    return today - timedelta(days=tenant.dunning_grace_days)
+
+
+def _overdue_beyond_grace(tenant: Tenant, today: date):
+    return Invoice.objects.filter(tenant=tenant, status=InvoiceStatus.OPEN, due_date__lt=dunning_cutoff(tenant, today))
+
+
+def in_arrears(subscriber: Subscriber, today: date | None = None) -> bool:
+    today = today or timezone.now().date()
+    return _overdue_beyond_grace(subscriber.tenant, today).filter(subscriber=subscriber).exists()
+
+
+def restore_if_cleared(subscriber: Subscriber, *, by=None, detail: str = "", today: date | None = None) -> bool:
+    """Restore a subscriber that dunning suspended once nothing is overdue beyond grace any more."""
+    subscriber.refresh_from_db(fields=["status"])
+    if not suspended_by_dunning(subscriber) or in_arrears(subscriber, today):
+        return False
+    activate_subscriber(subscriber, reason=ServiceEventReason.PAYMENT, by=by, detail=detail or "debt cleared")
+    return True
+
+
+@dataclass
+class DunningResult:
+    suspended: int = 0
+    restored: int = 0
+
+
+def run_dunning(tenant: Tenant | None = None, *, today: date | None = None) -> DunningResult:
+    """Suspend subscribers with invoices overdue beyond the grace period; restore those who caught up."""
+    today = today or timezone.now().date()
+    result = DunningResult()
+    tenants = [tenant] if tenant is not None else list(Tenant.objects.all())
+    for t in tenants:
+        # Credit recorded before newer invoices existed settles them first.
+        for subscriber in Subscriber.objects.for_tenant(t).filter(
+            Exists(Payment.objects.filter(subscriber=OuterRef("pk"), unapplied__gt=0)),
+            Exists(Invoice.objects.filter(subscriber=OuterRef("pk"), status=InvoiceStatus.OPEN)),
+        ):
+            apply_credit(subscriber)
+        overdue = _overdue_beyond_grace(t, today)
+        debtors = Subscriber.objects.for_tenant(t).filter(
+            status=SubscriberStatus.ACTIVE, pk__in=overdue.values("subscriber_id")
+        )
+        for subscriber in debtors:
+            oldest = overdue.filter(subscriber=subscriber).order_by("due_date").first()
+            detail = f"invoice {oldest.number} due {oldest.due_date} unpaid" if oldest else "overdue invoices"
+            suspend_subscriber(subscriber, reason=ServiceEventReason.DUNNING, detail=detail)
+            result.suspended += 1
+        for subscriber in (
+            Subscriber.objects.for_tenant(t)
+            .filter(status=SubscriberStatus.SUSPENDED)
+            .exclude(pk__in=overdue.values("subscriber_id"))
+        ):
+            if restore_if_cleared(subscriber, detail="no invoice overdue beyond grace", today=today):
+                result.restored += 1
+    return result

@@ -8,13 +8,12 @@ free port on 127.0.0.1.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Iterator
 
 import pytest
 
-from devices.simulators.fleet import SIMULATORS, FleetThread, generate_manifest
+from devices.simulators.fleet import FleetThread, generate_manifest
 
 SIM_FLEET_SIZE = 12
 
@@ -30,22 +29,6 @@ def loopback_base(second_octet: int) -> str:
     return f"127.{second_octet}.{xdist_worker_index() % 256}.1"
 
 
-def missing_vendor_simulators() -> list[str]:
-    """Vendor simulator modules that do not exist (yet); import errors inside one still surface."""
-    missing = []
-    for path in SIMULATORS.values():
-        module = path.partition(":")[0]
-        if importlib.util.find_spec(module) is None:
-            missing.append(module)
-    return missing
-
-
-def require_vendor_simulators() -> None:
-    missing = missing_vendor_simulators()
-    if missing:
-        pytest.skip(f"vendor simulators not written yet: {', '.join(missing)}")
-
-
 @pytest.fixture(scope="session")
 def sim_fleet() -> Iterator[FleetThread]:
     """A running mixed fleet (HALNy, Peplink, Fanvil) for tests that talk to devices.
@@ -55,7 +38,6 @@ def sim_fleet() -> Iterator[FleetThread]:
     a device's behaviour (reset what you change), and
     ``devices.simulators.fleet.driver_for(device)`` for a driver.
     """
-    require_vendor_simulators()
     fleet = FleetThread(generate_manifest(SIM_FLEET_SIZE, seed=50, base_address=loopback_base(50)), control_port=0)
     fleet.start()
     try:

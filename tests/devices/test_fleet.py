@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import json
@@ -21,7 +22,8 @@ import httpx
 import pytest
 from aiohttp import web
 
-from devices.simulators.base import SimDevice, Simulator
+from devices.drivers.base import DeviceUnreachable
+from devices.simulators.base import DEVICE_KEY, SimDevice, Simulator
 from devices.simulators.fleet import (
     MANIFEST_VERSION,
     VENDORS,
@@ -38,7 +40,7 @@ from devices.simulators.fleet import (
     validate_faults,
     write_manifest,
 )
-from tests.devices.conftest import loopback_base, require_vendor_simulators
+from tests.devices.conftest import loopback_base
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +57,7 @@ class EchoSimulator(Simulator):
 
     def add_routes(self, app: web.Application) -> None:
         async def identity(request: web.Request) -> web.Response:
-            device = request.app["device"]
+            device = request.app[DEVICE_KEY]
             return web.json_response({"serial": device.serial, "vendor": device.vendor})
 
         app.router.add_get("/", identity)
@@ -443,7 +445,8 @@ def _probe(client: httpx.Client, device: SimDevice) -> None:
     elif device.vendor == "peplink":
         login = client.post(f"{base}/api/login", json={"username": device.username, "password": device.password})
         assert login.json()["stat"] == "ok", login.text
-        status = client.get(f"{base}/api/status.wan.connection", cookies=login.cookies)
+        session = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
+        status = client.get(f"{base}/api/status.wan.connection", headers={"Cookie": session})
         assert status.json()["stat"] == "ok", status.text
     else:
         body = (
@@ -463,12 +466,6 @@ def test_vendor_fleet_every_device_answers_its_documented_api(sim_fleet):
 
 
 def test_vendor_fleet_with_thirty_devices_answers_through_the_drivers():
-    require_vendor_simulators()
-    pytest.importorskip("devices.drivers.halny")
-    pytest.importorskip("devices.drivers.peplink")
-    pytest.importorskip("devices.drivers.fanvil")
-    import asyncio
-
     devices = generate_manifest(30, seed=56, base_address=loopback_base(56))
 
     async def poll() -> list[object]:
@@ -491,11 +488,6 @@ def test_vendor_fleet_with_thirty_devices_answers_through_the_drivers():
 
 
 def test_vendor_fleet_refuse_fault_reaches_the_driver(sim_fleet):
-    pytest.importorskip("devices.drivers.halny")
-    import asyncio
-
-    from devices.drivers.base import DeviceUnreachable
-
     device = next(d for d in sim_fleet.devices if d.vendor == "halny")
 
     async def status():
@@ -512,7 +504,6 @@ def test_vendor_fleet_refuse_fault_reaches_the_driver(sim_fleet):
 
 
 def test_command_line_serves_writes_manifest_and_stops_on_sigterm(tmp_path):
-    require_vendor_simulators()
     out = tmp_path / "manifest.json"
     base = loopback_base(57)
     process = subprocess.Popen(

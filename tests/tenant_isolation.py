@@ -34,6 +34,8 @@ REGISTRY: dict[str, IsolatedResource] = {}
 # Test modules that register resources (imported by the isolation test).
 MODULES = [
     "tests.portal.isolation",
+    "tests.subscribers.isolation",
+    "tests.devices.isolation",
 ]
 
 

@@ -5,15 +5,15 @@
 ``/api/v2/cpes/<id>/<link>`` — the paths its ``_links`` carry.
 """
 
-from rest_framework.routers import SimpleRouter
+from portal.api.krill import KrillRouter
 
 from .v2 import CpeViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = KrillRouter()
 router.register("cpes", CpeViewSet, basename="krill-cpe")
 urlpatterns = router.urls
 
-_link_router = SimpleRouter(trailing_slash="/?")
+_link_router = KrillRouter()
 _link_router.register("cpes", CpeViewSet, basename="krill-cpe-link")
 cpe_link_urlpatterns = [
     url for url in _link_router.urls if url.name not in ("krill-cpe-link-list", "krill-cpe-link-detail")

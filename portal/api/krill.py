@@ -41,6 +41,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import ManyRelatedField, RelatedField
+from rest_framework.routers import SimpleRouter
 
 from portal.roles import role_can
 
@@ -123,6 +124,12 @@ class KrillDecimalField(serializers.DecimalField):
         kwargs.setdefault("coerce_to_string", False)
         kwargs.setdefault("rounding", decimal.ROUND_HALF_UP)
         super().__init__(*args, **kwargs)
+
+    def validate_precision(self, value):
+        # Round to the column's precision first, then check what is left (the digits before the point).
+        if self.decimal_places is not None and value.is_finite():
+            value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+        return super().validate_precision(value)
 
     def to_representation(self, value):
         value = super().to_representation(value)
@@ -389,3 +396,15 @@ def not_implemented(what: str):
         "not_implemented",
         http_status=501,
     )
+
+
+class KrillRouter(SimpleRouter):
+    """Routes that answer with and without the trailing slash, as Krill clients call both.
+
+    (``SimpleRouter(trailing_slash="/?")`` does not do this: DRF turns any
+    truthy value into "/".)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.trailing_slash = "/?"

@@ -103,6 +103,8 @@ class PotsLineSerializer(KrillModelSerializer):
         ]
         read_only_fields = ["id"]
         extra_kwargs = {"order": {"required": False}}
+        # (cpe, order) uniqueness is checked in validate(), after the order is defaulted.
+        validators = []
 
     def validate(self, attrs):
         cpe = attrs.get("cpe", getattr(self.instance, "cpe", None))

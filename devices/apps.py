@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class DevicesConfig(AppConfig):
     name = "devices"
+
+    def ready(self) -> None:
+        from portal.dashboard import register
+
+        from .dashboard import device_tiles
+
+        register("devices", device_tiles, permission="devices.view")

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Subscriber
+from portal.admin_secrets import SecretFieldsAdminMixin
+
+from .models import PotsLine, Subscriber
 
 
 @admin.register(Subscriber)
@@ -9,3 +11,12 @@ class SubscriberAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "tenant", "city", "status", "external_id", "created"]
     list_filter = ["tenant", "status"]
     search_fields = ["name", "surname", "external_id", "email", "phone", "address"]
+
+
+@admin.register(PotsLine)
+class PotsLineAdmin(SecretFieldsAdminMixin, SimpleHistoryAdmin):
+    list_display = ["lineid", "tenant", "cpe", "order", "cli", "username", "dtmf"]
+    list_filter = ["tenant", "dtmf", "voicemail"]
+    search_fields = ["lineid", "cli", "username", "cpe__cpename", "cpe__sn"]
+    raw_id_fields = ["cpe"]
+    secret_fields = ("password", "voicemail_password")

@@ -1,0 +1,33 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from portal.admin_secrets import SecretFieldsAdminMixin
+
+from .models import AddressProfile, Cpe, DeviceModel, LineProfile, ServiceProfile, TvProfile, VoipProfile, WifiProfile
+
+
+@admin.register(DeviceModel)
+class DeviceModelAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "family", "tech", "is_router", "tr069", "ports", "pots_ports"]
+    list_filter = ["family", "tech"]
+    search_fields = ["name"]
+
+
+@admin.register(Cpe)
+class CpeAdmin(SecretFieldsAdminMixin, SimpleHistoryAdmin):
+    list_display = ["cpename", "sn", "tenant", "model", "customer", "tech", "active", "management_address"]
+    list_filter = ["tenant", "model__family", "tech", "active"]
+    search_fields = ["cpename", "sn", "mac", "external_id", "customer__surname"]
+    list_select_related = ["tenant", "model", "customer"]
+    raw_id_fields = ["customer"]
+    secret_fields = ("pppoe_password", "wifi_password", "management_username", "management_password")
+
+
+class ProfileAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "tenant", "description", "updated"]
+    list_filter = ["tenant"]
+    search_fields = ["name", "description"]
+
+
+for _profile in (ServiceProfile, TvProfile, VoipProfile, WifiProfile, LineProfile, AddressProfile):
+    admin.site.register(_profile, ProfileAdmin)

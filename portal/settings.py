@@ -216,6 +216,12 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"bearer": []}],
     "APPEND_COMPONENTS": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "AUTHENTICATION_WHITELIST": ["portal.api.auth.BearerAuthentication"],
+    # Several models have a "status" field; name their enums after the model.
+    "ENUM_NAME_OVERRIDES": {
+        "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
+        "TicketStatusEnum": "subscribers.choices.TicketStatus",
+        "SubscriberStatusEnum": "subscribers.choices.SubscriberStatus",
+    },
 }
 
 # --- OAuth2 tokens (django-oauth-toolkit is the token store) ----------------

@@ -10,6 +10,7 @@ from devices.api.urls import cpe_link_urlpatterns
 
 from . import accounts, views
 from .api import views as api_views
+from .api.v1 import v1_not_found_pattern
 
 portal_router = SimpleRouter(trailing_slash="/?")
 portal_router.register("auth/clients", api_views.IntegrationClientViewSet, basename="integration-client")
@@ -26,6 +27,13 @@ api_v2_patterns = [
     *cpe_link_urlpatterns,
 ]
 
+# ISPChamp v1: subscribers, support, billing; any other v1 path is a 404 in the v1 envelope.
+api_v1_patterns = [
+    path("", include("subscribers.api.v1")),
+    path("", include("billing.api.v1")),
+    v1_not_found_pattern(),
+]
+
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("login/", accounts.LoginView.as_view(), name="login"),
@@ -36,6 +44,8 @@ urlpatterns = [
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2-token"),
     path("o/revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="oauth2-revoke"),
     path("api/v2/", include(api_v2_patterns)),
+    path("api/v1/", include(api_v1_patterns)),
+    path("billing/", include("billing.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

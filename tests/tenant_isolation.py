@@ -36,6 +36,8 @@ MODULES = [
     "tests.portal.isolation",
     "tests.subscribers.isolation",
     "tests.devices.isolation",
+    "tests.billing.isolation",
+    "tests.subscribers.isolation_v1",
 ]
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -55,7 +54,7 @@ def test_concurrent_billing_runs_bill_each_subscriber_once_with_gapless_numbers(
     assert connection.vendor == "postgresql"
     plan = make_plan(tenant_a)
     subscribers = [subscribed(tenant_a, plan, name=f"S{i}") for i in range(120)]
-    issued = datetime(2026, 12, 1, tzinfo=dt_timezone.utc)
+    issued = datetime(2026, 12, 1, tzinfo=UTC)
 
     results = race(THREADS, lambda i: services.run_billing(tenant_a, "2026-11", now=issued, chunk_size=25))
 

@@ -1,7 +1,6 @@
 """Billing runs, numbering, payments and dunning as the business sees them."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +14,7 @@ from subscribers.models import ServiceEvent
 from subscribers.operations import deactivate_subscriber, suspend_subscriber
 from tests.billing.helpers import make_plan, make_subscriber, subscribe, subscribed
 
-NOV_ISSUE = datetime(2026, 12, 1, 8, 0, tzinfo=dt_timezone.utc)
+NOV_ISSUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +98,7 @@ class TestBillingRun:
         subscribed(tenant_b, make_plan(tenant_b))
         services.run_billing(tenant_a, "2026-11", now=NOV_ISSUE)
         services.run_billing(tenant_b, "2026-11", now=NOV_ISSUE)
-        services.run_billing(tenant_a, "2026-12", now=datetime(2027, 1, 1, tzinfo=dt_timezone.utc))
+        services.run_billing(tenant_a, "2026-12", now=datetime(2027, 1, 1, tzinfo=UTC))
         assert sorted(Invoice.objects.values_list("tenant__slug", "number")) == [
             ("alpha", "2026/000001"),
             ("alpha", "2027/000001"),
@@ -127,7 +126,7 @@ class TestBillingRun:
 class TestPayments:
     def test_payment_settles_oldest_invoice_first(self, tenant_a):
         subscriber = subscribed(tenant_a)
-        services.run_billing(tenant_a, "2026-10", now=datetime(2026, 11, 1, tzinfo=dt_timezone.utc))
+        services.run_billing(tenant_a, "2026-10", now=datetime(2026, 11, 1, tzinfo=UTC))
         services.run_billing(tenant_a, "2026-11", now=NOV_ISSUE)
         result = pay(tenant_a, subscriber, "50.00")
         october, november = Invoice.objects.order_by("period_start")
@@ -169,7 +168,7 @@ class TestDunning:
     def overdue_subscriber(self, tenant, days_ago: int = 45):
         """A subscriber with one 36.00 invoice issued ``days_ago`` (due 14 days later)."""
         subscriber = subscribed(tenant, start=date(2020, 1, 1))
-        issued = datetime.now(dt_timezone.utc) - timedelta(days=days_ago)
+        issued = datetime.now(UTC) - timedelta(days=days_ago)
         services.run_billing(tenant, issued.date(), now=issued)
         return subscriber
 

@@ -261,7 +261,9 @@ class TestTickets:
 
     def test_assignee_must_be_able_to_work_tickets(self, support_api, readonly_user, tenant_a):
         ticket = Ticket.objects.create(tenant=tenant_a, subject="x", subscriber=make_subscriber(tenant_a))
-        response = support_api.patch(f"/api/v1/support/tickets/{ticket.pk}", {"assignee": readonly_user.pk}, format="json")
+        response = support_api.patch(
+            f"/api/v1/support/tickets/{ticket.pk}", {"assignee": readonly_user.pk}, format="json"
+        )
         assert response.status_code == 400
         assert "cannot work tickets" in response.json()["error"]["errors"]["assignee"][0]
 

@@ -35,7 +35,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -213,8 +213,103 @@ def _chunks(groups: Iterable[tuple[int, list[_Sub]]], size: int) -> Iterator[lis
         yield chunk
 
 
+try:  # COPY raises psycopg's own error (Django wraps only execute())
+    from psycopg.errors import IntegrityError as _PsycopgIntegrityError
+
+    _INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, _PsycopgIntegrityError)
+except ImportError:  # pragma: no cover - SQLite-only installs
+    _INTEGRITY_ERRORS = (IntegrityError,)
+
+
 class _ChunkRaced(Exception):
     """A concurrent issuer invoiced one of the chunk's subscribers first: recompute the chunk."""
+
+
+# Columns written by a billing run, in COPY/bulk order (``id`` comes first, from the sequence).
+_INVOICE_COLUMNS = (
+    "tenant_id",
+    "subscriber_id",
+    "billing_run_id",
+    "period_start",
+    "period_end",
+    "number",
+    "number_year",
+    "number_seq",
+    "status",
+    "currency",
+    "subtotal",
+    "tax",
+    "total",
+    "amount_paid",
+    "issued_at",
+    "due_date",
+    "paid_at",
+    "created",
+)
+_LINE_COLUMNS = (
+    "plan_id",
+    "description",
+    "service_start",
+    "service_end",
+    "days",
+    "period_days",
+    "unit_price",
+    "tax_rate",
+    "amount",
+    "tax",
+)
+
+
+def _already_invoiced(tenant: Tenant, period_start: date, subscriber_ids: list[int]) -> set[int]:
+    return set(
+        Invoice.objects.filter(tenant=tenant, period_start=period_start, subscriber_id__in=subscriber_ids).values_list(
+            "subscriber_id", flat=True
+        )
+    )
+
+
+def _insert_invoices(rows: list[tuple], lines_of: list[list[tuple]]) -> None:
+    """Insert invoices (``_INVOICE_COLUMNS`` values) and their lines (``_LINE_COLUMNS`` values)."""
+    if connection.vendor == "postgresql":
+        _copy_invoices(rows, lines_of)
+        return
+    invoices = Invoice.objects.bulk_create(
+        [Invoice(**dict(zip(_INVOICE_COLUMNS, row, strict=True))) for row in rows], batch_size=1000
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(invoice_id=invoice.pk, **dict(zip(_LINE_COLUMNS, line, strict=True)))
+            for invoice, lines in zip(invoices, lines_of, strict=True)
+            for line in lines
+        ],
+        batch_size=2000,
+    )
+
+
+def _copy_invoices(rows: list[tuple], lines_of: list[list[tuple]]) -> None:
+    """PostgreSQL: COPY the chunk (several times faster than INSERT through the ORM for 100k rows).
+
+    Ids are drawn from the invoice table's sequence first so lines can point
+    at their invoice; a unique violation still aborts the COPY (and the
+    chunk's savepoint) exactly like an INSERT would.
+    """
+    quote = connection.ops.quote_name
+    invoice_table, line_table = Invoice._meta.db_table, InvoiceLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [invoice_table, len(rows)]
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        columns = ", ".join(quote(c) for c in ("id", *_INVOICE_COLUMNS))
+        with raw.copy(f"COPY {quote(invoice_table)} ({columns}) FROM STDIN") as copy:
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row((pk, *row))
+        columns = ", ".join(quote(c) for c in ("invoice_id", *_LINE_COLUMNS))
+        with raw.copy(f"COPY {quote(line_table)} ({columns}) FROM STDIN") as copy:
+            for pk, lines in zip(ids, lines_of, strict=True):
+                for line in lines:
+                    copy.write_row((pk, *line))
 
 
 def _issue_chunk(
@@ -222,20 +317,17 @@ def _issue_chunk(
 ) -> tuple[int, int, int]:
     """Invoice one chunk of subscribers in one transaction. Returns (created, already, skipped)."""
     start, end = run.period_start, run.period_end
+    period_days = (end - start).days + 1
     due = issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
     year = issued_at.year
-    subscriber_ids = [sid for sid, _ in chunk]
+    created_at = timezone.now()
     with transaction.atomic():
         # Lock first: issuers of this tenant and year take turns from here on,
         # so the "already invoiced?" read below cannot be overtaken by them.
         sequence = lock_sequence(tenant, year)
-        existing = set(
-            Invoice.objects.filter(tenant=tenant, period_start=start, subscriber_id__in=subscriber_ids).values_list(
-                "subscriber_id", flat=True
-            )
-        )
-        invoices: list[Invoice] = []
-        charges_per_invoice: list[list[_Charge]] = []
+        existing = _already_invoiced(tenant, start, [sid for sid, _ in chunk])
+        rows: list[tuple] = []
+        lines_of: list[list[tuple]] = []
         skipped = 0
         seq = sequence.last_number
         for subscriber_id, subs in chunk:
@@ -254,54 +346,54 @@ def _issue_chunk(
             total = subtotal + tax
             seq += 1
             paid = total == 0
-            invoices.append(
-                Invoice(
-                    tenant=tenant,
-                    subscriber_id=subscriber_id,
-                    billing_run=run,
-                    period_start=start,
-                    period_end=end,
-                    number=format_number(year, seq),
-                    number_year=year,
-                    number_seq=seq,
-                    status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-                    currency=currencies.pop(),
-                    subtotal=subtotal,
-                    tax=tax,
-                    total=total,
-                    issued_at=issued_at,
-                    due_date=due,
-                    paid_at=issued_at if paid else None,
+            rows.append(
+                (
+                    tenant.pk,
+                    subscriber_id,
+                    run.pk,
+                    start,
+                    end,
+                    format_number(year, seq),
+                    year,
+                    seq,
+                    InvoiceStatus.PAID.value if paid else InvoiceStatus.OPEN.value,
+                    currencies.pop(),
+                    subtotal,
+                    tax,
+                    total,
+                    Decimal("0.00"),
+                    issued_at,
+                    due,
+                    issued_at if paid else None,
+                    created_at,
                 )
             )
-            charges_per_invoice.append(charges)
-        if invoices:
+            lines_of.append(
+                [
+                    (
+                        c.sub.plan_id,
+                        f"{c.sub.plan_name} {c.start:%d %b} - {c.end:%d %b %Y}",
+                        c.start,
+                        c.end,
+                        c.days,
+                        period_days,
+                        c.monthly,
+                        c.sub.tax_rate,
+                        c.amount,
+                        c.tax,
+                    )
+                    for c in charges
+                ]
+            )
+        if rows:
             try:
                 # A savepoint so the constraint violation can be told apart and retried.
                 with transaction.atomic():
-                    Invoice.objects.bulk_create(invoices, batch_size=1000)
-            except IntegrityError as exc:
+                    _insert_invoices(rows, lines_of)
+            except _INTEGRITY_ERRORS as exc:
                 raise _ChunkRaced from exc
-            lines = [
-                InvoiceLine(
-                    invoice_id=invoice.pk,
-                    plan_id=c.sub.plan_id,
-                    description=f"{c.sub.plan_name} {c.start:%d %b} - {c.end:%d %b %Y}",
-                    service_start=c.start,
-                    service_end=c.end,
-                    days=c.days,
-                    period_days=(end - start).days + 1,
-                    unit_price=c.monthly,
-                    tax_rate=c.sub.tax_rate,
-                    amount=c.amount,
-                    tax=c.tax,
-                )
-                for invoice, charges in zip(invoices, charges_per_invoice, strict=True)
-                for c in charges
-            ]
-            InvoiceLine.objects.bulk_create(lines, batch_size=2000)
             InvoiceNumberSequence.objects.filter(pk=sequence.pk).update(last_number=seq)
-    return len(invoices), len(existing), skipped
+    return len(rows), len(existing), skipped
 
 
 def run_billing(

@@ -113,6 +113,27 @@ class TestBillingRun:
         assert result.created == 7
         assert sorted(Invoice.objects.values_list("number_seq", flat=True)) == list(range(1, 8))
 
+    def test_a_raced_chunk_is_recomputed_not_double_billed(self, tenant_a, monkeypatch):
+        plan = make_plan(tenant_a)
+        first = subscribed(tenant_a, plan, name="First")
+        services.run_billing(tenant_a, "2026-11", now=NOV_ISSUE)
+        subscribed(tenant_a, plan, name="Second")
+        real = services._already_invoiced
+        calls = []
+
+        def blind_once(*args):
+            # The first look misses the existing invoice, as if a concurrent
+            # issuer committed it just after: the constraint must catch it.
+            calls.append(args)
+            return set() if len(calls) == 1 else real(*args)
+
+        monkeypatch.setattr(services, "_already_invoiced", blind_once)
+        result = services.run_billing(tenant_a, "2026-11", now=NOV_ISSUE)
+        assert len(calls) == 2
+        assert (result.created, result.already_invoiced) == (1, 1)
+        assert Invoice.objects.filter(subscriber=first).count() == 1
+        assert sorted(Invoice.objects.values_list("number_seq", flat=True)) == [1, 2]
+
     def test_bad_period_is_a_validation_error(self, tenant_a):
         with pytest.raises(ValidationError):
             services.run_billing(tenant_a, "November")

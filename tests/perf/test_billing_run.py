@@ -114,7 +114,7 @@ def test_billing_run_100k_subscribers():
         f"setup (subscribers + subscriptions, bulk): {setup_s:.1f} s\n"
         f"first run:   {first_s:.2f} s wall, {first.created / first_s:,.0f} invoices/s, "
         f"{lines:,} lines, {len(first_queries)} SQL queries "
-        f"({len(first_queries) / SUBSCRIBERS:.4f} per subscriber), chunk {services.CHUNK_SIZE}\n"
+        f"({len(first_queries) / SUBSCRIBERS:.4f} per subscriber) + 2 COPY per chunk of {services.CHUNK_SIZE}\n"
         f"repeat run:  {again_s:.2f} s wall, {SUBSCRIBERS / again_s:,.0f} subscribers/s checked, "
         f"{len(again_queries)} SQL queries, 0 created / {again.already_invoiced:,} already invoiced\n",
         flush=True,

@@ -20,7 +20,7 @@ from simple_history.models import HistoricalRecords
 from portal.crypto import EncryptedTextField
 from portal.models import TenantOwned
 
-from .choices import DeviceFamily, ManagementScheme, Tech, WanMode, WifiBands, WifiSecurity
+from ..choices import DeviceFamily, ManagementScheme, Tech, WanMode, WifiBands, WifiSecurity
 
 VLAN_VALIDATORS = [MinValueValidator(1), MaxValueValidator(4094)]
 COS_VALIDATORS = [MinValueValidator(0), MaxValueValidator(7)]

@@ -249,7 +249,7 @@ def _lively(rng: random.Random, vendor: str) -> tuple[dict[str, Any], dict[str, 
         return {"auth_failure": True}, {"lively": "bad_credentials"}
     if roll < 0.055:
         return {"latency_ms": rng.choice((300, 800, 1500, 2500))}, {"lively": "slow"}
-    if roll < 0.105 and vendor in ("halny", "peplink"):
+    if roll < 0.105 and vendor == "halny":  # the HALNy simulator honours extra["signal"]; Peplink has no knob yet
         return {}, {"lively": "weak_signal", "signal": "weak"}
     return {}, {}
 

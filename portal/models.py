@@ -15,6 +15,11 @@ class TenantQuerySet(models.QuerySet):
         return self.filter(tenant_id=tenant_id)
 
 
+def default_management_networks() -> list[str]:
+    """Private and CGNAT ranges: where ISPs put device management."""
+    return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
+
+
 class Tenant(models.Model):
     """An operator (ISP or brand) whose data is invisible to every other."""
 
@@ -22,6 +27,15 @@ class Tenant(models.Model):
     slug = models.SlugField("slug", max_length=50, unique=True)
     # Krill's "realm": the short label that prefixes generated CPE names.
     realm = models.SlugField("realm", max_length=20, blank=True)
+    # Where this tenant's devices live. The portal refuses to connect to a
+    # management address outside these networks (SSRF guard: a CRM that
+    # writes a CPE's address must not make the portal call arbitrary hosts).
+    management_networks = models.JSONField(
+        "management networks",
+        default=default_management_networks,
+        blank=True,
+        help_text="CIDRs the portal may contact devices in, e.g. 10.0.0.0/8",
+    )
     # Days past an invoice's due date before dunning suspends the subscriber.
     dunning_grace_days = models.PositiveIntegerField("dunning grace period (days)", default=14)
     created = models.DateTimeField("created", auto_now_add=True)

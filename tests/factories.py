@@ -15,6 +15,8 @@ class TenantFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Tenant {n}")
     slug = factory.Sequence(lambda n: f"tenant-{n}")
     realm = factory.Sequence(lambda n: f"t{n}")
+    # Test devices are simulators on loopback addresses.
+    management_networks = factory.LazyFunction(lambda: ["127.0.0.0/8"])
 
 
 class UserFactory(factory.django.DjangoModelFactory):

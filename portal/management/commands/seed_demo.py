@@ -16,6 +16,7 @@ from django.db import transaction
 from portal.choices import Role
 from portal.models import Membership, Tenant
 
+DEMO_NETWORKS = ["127.0.0.0/8"]
 TENANTS = [("demo", "Demo Fibre & Wireless", "demo"), ("acme", "Acme Networks", "acme")]
 # username → (first name, last name, {tenant slug: role}, is_superuser)
 USERS = {
@@ -38,7 +39,10 @@ class Command(BaseCommand):
         with transaction.atomic():
             tenants = {}
             for slug, name, realm in TENANTS:
-                tenants[slug], _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": name, "realm": realm})
+                # The simulated demo fleet answers on loopback addresses (127.x.y.z).
+                tenants[slug], _ = Tenant.objects.get_or_create(
+                    slug=slug, defaults={"name": name, "realm": realm, "management_networks": DEMO_NETWORKS}
+                )
             created = self._users(tenants, options.get("password"))
         # Each app contributes its demo data in its own transaction.
         for config in apps.get_app_configs():

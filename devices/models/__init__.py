@@ -18,11 +18,17 @@ from .inventory import (
     VoipProfile,
     WifiProfile,
 )
+from .monitoring import Alert, AlertKind, AlertSeverity, DeviceSample, DeviceState
 
 __all__ = [
     "AddressProfile",
+    "Alert",
+    "AlertKind",
+    "AlertSeverity",
     "Cpe",
     "DeviceModel",
+    "DeviceSample",
+    "DeviceState",
     "LineProfile",
     "Profile",
     "ServiceProfile",

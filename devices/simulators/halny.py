@@ -424,7 +424,7 @@ class HalnySimulator(Simulator):
         rng = self.rng
         bias = device.extra.get("rx_bias")
         if bias is None and device.extra.get("signal") == "weak":
-            # The fleet's "weak signal" subscribers: just past the -28 dBm alarm line.
+            # The fleet's "weak signal" subscribers: well past the -27 dBm alarm line.
             bias = rng.uniform(-29.5, -28.2)
         if bias is not None:
             self.rx_base = float(bias)

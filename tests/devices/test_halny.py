@@ -734,8 +734,9 @@ async def test_signal_of_a_device_configured_below_threshold(
     ont = await onts(**extra)
     driver = ont.driver()
     rx = [(await driver.signal()).rx_power_dbm for _ in range(5)]
+    # Past the portal's -27 dBm alarm line on every reading, drift included.
     assert all(v < -27.0 for v in rx)
-    assert sum(rx) / len(rx) < -28.0
+    assert sum(rx) / len(rx) < -27.5
 
 
 async def test_clients_come_and_go(ont: Ont, driver: HalnyDriver, monkeypatch) -> None:

@@ -42,3 +42,42 @@ class WifiBands(models.TextChoices):
     BAND_24 = "2.4", "2.4 GHz"
     BAND_5 = "5", "5 GHz"
     DUAL = "dual", "2.4 + 5 GHz"
+
+
+# --- device actions -------------------------------------------------------------
+
+
+class ActionKind(models.TextChoices):
+    """Krill's device actions (the role map names them devices.action.<kind>)."""
+
+    REBOOT = "reboot", "Reboot"
+    FACTORY = "factory", "Factory reset"
+    RECONFIG = "reconfig", "Reconfigure"
+    REPROVISION = "reprovision", "Reprovision"
+    UNPROVISION = "unprovision", "Unprovision"
+    DIAGNOSTIC = "diagnostic", "Diagnostic"
+
+
+class ActionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+class ActionSource(models.TextChoices):
+    """Where an action was asked for."""
+
+    UI = "ui", "Portal UI"
+    API = "api", "API"
+    SCHEDULE = "schedule", "Schedule"
+    BATCH = "batch", "Batch"
+
+
+class StepLevel(models.TextChoices):
+    DEBUG = "debug", "Debug"
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"

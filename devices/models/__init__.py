@@ -7,6 +7,7 @@
 Import models from ``devices.models``; the split is an implementation detail.
 """
 
+from .actions import ActionBatch, DeviceAction, DeviceActionStep, DeviceLease
 from .inventory import (
     AddressProfile,
     Cpe,
@@ -21,11 +22,15 @@ from .inventory import (
 from .monitoring import Alert, AlertKind, AlertSeverity, DeviceSample, DeviceState
 
 __all__ = [
+    "ActionBatch",
     "AddressProfile",
     "Alert",
     "AlertKind",
     "AlertSeverity",
     "Cpe",
+    "DeviceAction",
+    "DeviceActionStep",
+    "DeviceLease",
     "DeviceModel",
     "DeviceSample",
     "DeviceState",

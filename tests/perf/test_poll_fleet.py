@@ -180,16 +180,17 @@ class PassResult:
 
     def row(self) -> str:
         rate = self.devices / self.wall_s if self.wall_s else 0.0
+        cpu_ms = self.client_cpu_s / self.devices * 1000 if self.devices else 0.0
         return (
             f"{self.name:<22}{rate:>10.0f}{self.quantile_ms(50):>9.1f}{self.quantile_ms(95):>9.1f}"
-            f"{self.wall_s:>8.2f}{self.operations:>7}{self.requests:>7}{self.client_cpu_s:>10.2f}"
+            f"{self.wall_s:>8.2f}{self.operations:>7}{self.requests:>7}{self.client_cpu_s:>10.2f}{cpu_ms:>8.1f}"
             f"{self.fleet_cpu_s:>10.2f}{len(self.failures):>6}"
         )
 
 
 HEADER = (
     f"{'':<22}{'devices/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'wall s':>8}{'ops':>7}{'HTTP':>7}"
-    f"{'our CPU s':>10}{'sim CPU s':>10}{'fail':>6}"
+    f"{'our CPU s':>10}{'ms/dev':>8}{'sim CPU s':>10}{'fail':>6}"
 )
 
 
@@ -442,8 +443,9 @@ def test_poll_fleet(fleet, quiet_httpx):
     print()
     print(
         f"poll: status + signal + clients per device, {len(fleet.devices)} devices, concurrency {CONCURRENCY}, "
-        f"{scheme}; {os.cpu_count()} CPUs; fleet in a separate process"
+        f"{scheme}; {os.cpu_count()} CPUs; fleet in a separate process; load average {os.getloadavg()[0]:.1f}"
     )
+    print("(ms/dev: our CPU per device polled; steadier than devices/s when the machine is shared)")
     print(HEADER)
     for result in results:
         print(result.row())

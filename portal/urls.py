@@ -4,15 +4,15 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from oauth2_provider import views as oauth2_views
-from rest_framework.routers import SimpleRouter
 
 from devices.api.urls import cpe_link_urlpatterns
 
 from . import accounts, views
 from .api import views as api_views
+from .api.krill import KrillRouter
 from .api.v1 import v1_not_found_pattern
 
-portal_router = SimpleRouter(trailing_slash="/?")
+portal_router = KrillRouter()
 portal_router.register("auth/clients", api_views.IntegrationClientViewSet, basename="integration-client")
 
 api_v2_patterns = [

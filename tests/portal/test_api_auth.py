@@ -196,3 +196,10 @@ def _basic(user, password):
     import base64
 
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.mark.django_db
+def test_client_routes_answer_with_and_without_trailing_slash(api_as, admin_user, tenant_a):
+    client = api_as(admin_user, tenant_a)
+    assert client.get("/api/v2/auth/clients/").status_code == 200
+    assert client.get("/api/v2/auth/clients").status_code == 200

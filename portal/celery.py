@@ -59,6 +59,8 @@ class BoundedRedeliveryTask(Task):
 app = Celery("portal", task_cls=BoundedRedeliveryTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Live polling keeps its tasks apart from devices.tasks (device actions).
+app.autodiscover_tasks(related_name="tasks_polling")
 
 
 @app.task(name="portal.ping")

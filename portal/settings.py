@@ -321,6 +321,51 @@ CELERY_BEAT_SCHEDULE = {
     "billing-dunning": {"task": "billing.run_dunning", "schedule": 24 * 3600.0},
 }
 
+# --- live polling (devices.polling) -----------------------------------------
+NOC_POLL_INTERVAL_SECONDS = env.int("NOC_POLL_INTERVAL_SECONDS", default=30)
+NOC_POLL_BATCH_SIZE = env.int("NOC_POLL_BATCH_SIZE", default=250)
+# Devices in flight per batch task (a worker process runs one batch per pool slot).
+NOC_POLL_CONCURRENCY = env.int("NOC_POLL_CONCURRENCY", default=100)
+# Per request; a dead device costs one of these, never a retry within the round.
+NOC_POLL_TIMEOUT_SECONDS = env.float("NOC_POLL_TIMEOUT_SECONDS", default=5.0)
+# Whole device (status + signal + clients are several requests on a slow device).
+NOC_POLL_DEVICE_DEADLINE_SECONDS = env.float("NOC_POLL_DEVICE_DEADLINE_SECONDS", default=20.0)
+# A device claimed by a batch longer ago than this is taken over (its worker died).
+NOC_POLL_CLAIM_TTL_SECONDS = env.int("NOC_POLL_CLAIM_TTL_SECONDS", default=300)
+NOC_OFFLINE_AFTER_MISSES = env.int("NOC_OFFLINE_AFTER_MISSES", default=3)
+NOC_SAMPLE_RETENTION_DAYS = env.int("NOC_SAMPLE_RETENTION_DAYS", default=7)
+# Per alert kind: {"rx_low": {"open": -27.0, "clear": -26.0, "severity": "critical"}} (devices.alerting).
+NOC_ALERT_THRESHOLDS: dict = env.json("NOC_ALERT_THRESHOLDS", default={})
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # expires: a round still queued when the next one is due is dropped, not piled up.
+        "devices-poll-fleet": {
+            "task": "devices.poll_fleet",
+            "schedule": float(NOC_POLL_INTERVAL_SECONDS),
+            "options": {"expires": NOC_POLL_INTERVAL_SECONDS},
+        },
+        "devices-prune-samples": {"task": "devices.prune_samples", "schedule": 3600.0},
+    }
+)
+
+# --- device actions (devices.actions) ---------------------------------------
+# Attempts of one action (retryable device errors: unreachable, timeout, 5xx/busy).
+NOC_ACTION_MAX_ATTEMPTS = env.int("NOC_ACTION_MAX_ATTEMPTS", default=4)
+# Backoff between attempts: base * 2^(n-1) seconds, capped, with full jitter.
+NOC_ACTION_RETRY_BASE_S = env.float("NOC_ACTION_RETRY_BASE_S", default=5.0)
+NOC_ACTION_RETRY_MAX_S = env.float("NOC_ACTION_RETRY_MAX_S", default=300.0)
+# A running action renews its heartbeat and device lease this often; one
+# silent for NOC_ACTION_LEASE_S counts as lost (the reaper requeues it).
+NOC_ACTION_HEARTBEAT_S = env.float("NOC_ACTION_HEARTBEAT_S", default=10.0)
+NOC_ACTION_LEASE_S = env.float("NOC_ACTION_LEASE_S", default=60.0)
+# A mutating action waiting for another one on the same device looks again after ~this.
+NOC_ACTION_BUSY_RETRY_S = env.float("NOC_ACTION_BUSY_RETRY_S", default=2.0)
+# A queued action no worker took for this long gets its message sent again.
+NOC_ACTION_REQUEUE_AFTER_S = env.float("NOC_ACTION_REQUEUE_AFTER_S", default=1800.0)
+# Per-request device timeout for actions (None: the driver's default, 15 s).
+NOC_ACTION_DEVICE_TIMEOUT_S = env.float("NOC_ACTION_DEVICE_TIMEOUT_S", default=15.0)
+CELERY_BEAT_SCHEDULE["devices-reap-lost-actions"] = {"task": "devices.reap_lost_actions", "schedule": 30.0}
+
 if TESTING:
     # Hashing passwords at production strength dominates test time.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -31,8 +31,11 @@ POLL_TASK_OPTIONS = {
 def poll_fleet() -> int:
     """Fan a round out: one ``devices.poll_batch`` per batch, expiring when the next round is due."""
     batches = polling.plan_round(settings.NOC_POLL_BATCH_SIZE)
+    options: dict = {"expires": settings.NOC_POLL_INTERVAL_SECONDS}
+    if settings.NOC_POLL_QUEUE:
+        options["queue"] = settings.NOC_POLL_QUEUE
     for ids in batches:
-        poll_batch.apply_async(args=[ids], expires=settings.NOC_POLL_INTERVAL_SECONDS)
+        poll_batch.apply_async(args=[ids], **options)
     return len(batches)
 
 

@@ -332,6 +332,10 @@ NOC_POLL_TIMEOUT_SECONDS = env.float("NOC_POLL_TIMEOUT_SECONDS", default=5.0)
 NOC_POLL_DEVICE_DEADLINE_SECONDS = env.float("NOC_POLL_DEVICE_DEADLINE_SECONDS", default=20.0)
 # A device claimed by a batch longer ago than this is taken over (its worker died).
 NOC_POLL_CLAIM_TTL_SECONDS = env.int("NOC_POLL_CLAIM_TTL_SECONDS", default=300)
+# Queue of the poll batches ("" = Celery's default). Production can give polling
+# its own workers (NOC_POLL_QUEUE=polling; celery worker -Q polling) so a big
+# round never delays device actions.
+NOC_POLL_QUEUE = env.str("NOC_POLL_QUEUE", default="")
 NOC_OFFLINE_AFTER_MISSES = env.int("NOC_OFFLINE_AFTER_MISSES", default=3)
 NOC_SAMPLE_RETENTION_DAYS = env.int("NOC_SAMPLE_RETENTION_DAYS", default=7)
 # Per alert kind: {"rx_low": {"open": -27.0, "clear": -26.0, "severity": "critical"}} (devices.alerting).

@@ -46,6 +46,8 @@ urlpatterns = [
     path("api/v2/", include(api_v2_patterns)),
     path("api/v1/", include(api_v1_patterns)),
     path("billing/", include("billing.urls")),
+    path("subscribers/", include("subscribers.urls")),
+    path("tickets/", include("subscribers.ticket_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import django_filters
 
-from .models import PotsLine, Subscriber
+from .choices import SubscriberStatus, TicketPriority
+from .models import PotsLine, Subscriber, Ticket
 
 
 class RealmFilterMixin(django_filters.FilterSet):
@@ -48,3 +49,76 @@ class PotsLineFilter(RealmFilterMixin):
             "pbx_extension",
             "voicemail",
         ]
+
+
+# --- pages ---------------------------------------------------------------------
+
+
+class SubscriberPageFilter(django_filters.FilterSet):
+    """The subscriber list page: search as you type, status and current plan.
+
+    ``q`` matches every word against name, surname, contact, address and the
+    subscriber's CPEs (serial or name), so an agent can paste whatever the
+    caller reads out. ``status`` keeps the dashboard tiles' links working.
+    """
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    status = django_filters.ChoiceFilter(choices=SubscriberStatus.choices, empty_label="Any status", label="Status")
+    plan = django_filters.CharFilter(method="filter_plan", label="Plan")
+
+    class Meta:
+        model = Subscriber
+        fields = ["q", "status", "plan"]
+
+    def search(self, queryset, name, value):
+        from django.db.models import Exists, OuterRef, Q
+
+        from devices.models import Cpe
+
+        for word in value.split()[:6]:
+            cpes = Cpe.objects.filter(customer=OuterRef("pk")).filter(
+                Q(sn__icontains=word) | Q(cpename__icontains=word)
+            )
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(surname__icontains=word)
+                | Q(email__icontains=word)
+                | Q(phone__icontains=word)
+                | Q(external_id__icontains=word)
+                | Q(address__icontains=word)
+                | Q(city__icontains=word)
+                | Exists(cpes)
+            )
+        return queryset
+
+    def filter_plan(self, queryset, name, value):
+        from django.utils import timezone
+
+        from billing.selectors import subscribers_on_plan
+
+        return subscribers_on_plan(queryset, value, timezone.now().date())
+
+
+class TicketQueueFilter(django_filters.FilterSet):
+    """Search and priority on the ticket queues (the queue itself is a tab, chosen by the view)."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    priority = django_filters.ChoiceFilter(choices=TicketPriority.choices, empty_label="Any priority", label="Priority")
+
+    class Meta:
+        model = Ticket
+        fields = ["q", "priority"]
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        value = value.strip()
+        if value.lstrip("#").isdigit():
+            return queryset.filter(pk=int(value.lstrip("#")))
+        for word in value.split()[:6]:
+            queryset = queryset.filter(
+                Q(subject__icontains=word)
+                | Q(subscriber__name__icontains=word)
+                | Q(subscriber__surname__icontains=word)
+            )
+        return queryset

@@ -19,3 +19,19 @@
     toast("The portal is unreachable. Live panels will retry on their own.");
   });
 })();
+
+/* Forms whose submit button says data-disable-on-submit: one click, one request (with a visible busy state). */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!(form instanceof HTMLFormElement) || evt.defaultPrevented) return;
+    form.querySelectorAll("button[data-disable-on-submit]").forEach(function (button) {
+      // After the browser has read the form (a disabled button would not be submitted).
+      setTimeout(function () {
+        button.disabled = true;
+        button.classList.add("btn-loading");
+      }, 0);
+    });
+  });
+})();

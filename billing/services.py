@@ -396,6 +396,18 @@ def _issue_chunk(
     return len(rows), len(existing), skipped
 
 
+def start_billing_run(tenant: Tenant, period: str | date, *, by=None, trigger: str = "") -> BillingRun:
+    """Record a billing run before it executes (the page shows it while a worker invoices)."""
+    start, end = month_bounds(period)
+    return BillingRun.objects.create(
+        tenant=tenant,
+        period_start=start,
+        period_end=end,
+        started_by=by if getattr(by, "is_authenticated", False) else None,
+        trigger=trigger[:120],
+    )
+
+
 def run_billing(
     tenant: Tenant,
     period: str | date,
@@ -404,6 +416,7 @@ def run_billing(
     trigger: str = "",
     now: datetime | None = None,
     chunk_size: int = CHUNK_SIZE,
+    run: BillingRun | None = None,
 ) -> BillingRunResult:
     """Invoice every subscriber with a subscription in the period (a calendar month).
 
@@ -414,13 +427,11 @@ def run_billing(
     """
     start, end = month_bounds(period)
     issued_at = now or timezone.now()
-    run = BillingRun.objects.create(
-        tenant=tenant,
-        period_start=start,
-        period_end=end,
-        started_by=by if getattr(by, "is_authenticated", False) else None,
-        trigger=trigger[:120],
-    )
+    if run is None:
+        run = start_billing_run(tenant, period, by=by, trigger=trigger)
+    else:
+        # A run recorded earlier (the page creates it, a worker executes it): its period wins.
+        start, end = run.period_start, run.period_end
     result = BillingRunResult(run.pk, start, end)
     for chunk in _chunks(_subscriptions(tenant, start, end), chunk_size):
         for attempt in range(1, CHUNK_ATTEMPTS + 1):
@@ -434,6 +445,10 @@ def run_billing(
         result.created += created
         result.already_invoiced += already
         result.skipped += skipped
+        # Progress for the page that polls the run (each chunk is committed by now).
+        BillingRun.objects.filter(pk=run.pk).update(
+            created_count=result.created, already_invoiced_count=result.already_invoiced
+        )
     # Active subscribers without any subscription in the period.
     has_subscription = Subscription.objects.filter(subscriber=OuterRef("pk"), start_date__lte=end).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=start)

@@ -1,13 +1,306 @@
-"""Billing pages: the printable invoice."""
+"""Billing pages: invoices (and the printable invoice), payments, overdue invoices, billing runs.
+
+Views validate with forms and delegate to :mod:`billing.services`; the page
+gate scopes every query to the active tenant. Reading needs ``billing.view``;
+recording payments and running billing need ``billing.change``.
+"""
 
 from __future__ import annotations
 
-from django.views.generic import DetailView
+from datetime import timedelta
 
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from portal.models import WorkerHeartbeat
+from portal.pages import PAGE_SIZE, HtmxPartialMixin
 from portal.views import TenantViewMixin
+from subscribers.models import Subscriber
 
-from .models import Invoice
+from . import services
+from .choices import InvoiceStatus
+from .filters import InvoicePageFilter, PaymentPageFilter
+from .forms import BillingRunForm, PaymentForm
+from .models import BillingRun, Invoice, Payment, PaymentAllocation, Subscription
 from .services import subscriber_balance
+from .tasks import run_billing_period
+
+# HTTP 286 tells htmx to stop polling (the run is done).
+STOP_POLLING = 286
+
+
+class BillingPageMixin(TenantViewMixin):
+    permission = "billing.view"
+    billing_tab = ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["billing_tab"] = self.billing_tab
+        context["today"] = timezone.now().date()
+        return context
+
+
+# --- invoices ------------------------------------------------------------------
+
+
+class InvoiceListView(BillingPageMixin, HtmxPartialMixin, ListView):
+    model = Invoice
+    template_name = "billing/invoice_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "invoices"
+    billing_tab = "invoices"
+
+    def get_queryset(self):
+        base = self.scoped(Invoice)
+        self.filterset = InvoicePageFilter(self.request.GET or None, queryset=base)
+        invoices = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
+        return invoices.select_related("subscriber").order_by("-period_start", "-number_seq", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        context["filtered"] = any(self.request.GET.get(k) for k in ("q", "status", "period", "subscriber"))
+        subscriber_id = self.request.GET.get("subscriber", "")
+        if subscriber_id.isdigit():
+            context["for_subscriber"] = self.scoped(Subscriber).filter(pk=int(subscriber_id)).first()
+        return context
+
+
+class InvoiceDetailView(BillingPageMixin, DetailView):
+    model = Invoice
+    template_name = "billing/invoice_detail.html"
+    context_object_name = "invoice"
+    billing_tab = "invoices"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("subscriber", "billing_run").prefetch_related("lines")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        invoice: Invoice = self.object
+        context["allocations"] = (
+            PaymentAllocation.objects.filter(invoice=invoice).select_related("payment").order_by("created", "id")
+        )
+        context["balance"] = subscriber_balance(invoice.subscriber).get(invoice.currency)
+        context["can_record_payment"] = self.can("billing.change")
+        return context
+
+
+class OverdueListView(BillingPageMixin, HtmxPartialMixin, ListView):
+    """Open invoices past their due date, oldest first; "beyond grace" ones are what dunning suspends."""
+
+    model = Invoice
+    template_name = "billing/overdue_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "invoices"
+    billing_tab = "overdue"
+
+    def get_queryset(self):
+        today = timezone.now().date()
+        return (
+            self.scoped(Invoice)
+            .filter(status=InvoiceStatus.OPEN, due_date__lt=today)
+            .select_related("subscriber")
+            .order_by("due_date", "id")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["grace_cutoff"] = services.dunning_cutoff(self.tenant, context["today"])
+        context["grace_days"] = self.tenant.dunning_grace_days
+        return context
+
+
+# --- payments ------------------------------------------------------------------
+
+
+class PaymentListView(BillingPageMixin, HtmxPartialMixin, ListView):
+    model = Payment
+    template_name = "billing/payment_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "payments"
+    billing_tab = "payments"
+
+    def get_queryset(self):
+        base = self.scoped(Payment)
+        self.filterset = PaymentPageFilter(self.request.GET or None, queryset=base)
+        payments = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
+        return payments.select_related("subscriber", "recorded_by").order_by("-received_on", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filtered"] = any(self.request.GET.get(k) for k in ("q", "subscriber"))
+        context["can_record_payment"] = self.can("billing.change")
+        return context
+
+
+class PaymentCreateView(TenantViewMixin, View):
+    """Record a payment; the hidden idempotency key makes a double submit record it once."""
+
+    permission = "billing.change"
+    template_name = "billing/payment_form.html"
+
+    def subscribers(self):
+        return self.scoped(Subscriber).order_by("surname", "name", "id")
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        initial = {}
+        subscriber_id = request.GET.get("subscriber", "")
+        if subscriber_id.isdigit():
+            subscriber = get_object_or_404(self.scoped(Subscriber), pk=int(subscriber_id))
+            initial["subscriber"] = subscriber.pk
+        return self.render(request, PaymentForm(subscribers=self.subscribers(), initial=initial))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = PaymentForm(request.POST, subscribers=self.subscribers())
+        if not form.is_valid():
+            return self.render(request, form, status=400)
+        data = form.cleaned_data
+        # The key space is shared with the API's Idempotency-Key: prefix the page's own keys.
+        key = f"portal-{data['idempotency_key']}"
+        fingerprint = services.request_fingerprint(
+            {k: str(v.pk if k == "subscriber" else v) for k, v in data.items() if k != "idempotency_key"}
+        )
+        try:
+            result = services.record_payment(
+                self.tenant,
+                subscriber=data["subscriber"],
+                amount=data["amount"],
+                currency=data["currency"],
+                method=data["method"],
+                received_on=data["received_on"],
+                reference=data["reference"],
+                by=request.user,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+            )
+        except services.IdempotencyConflict:
+            form.add_error(None, "This form was already submitted with other values. Reload the page to start over.")
+            return self.render(request, form, status=409)
+        payment = result.payment
+        if result.replayed:
+            messages.info(request, "This payment was already recorded (the form was submitted twice).")
+        else:
+            messages.success(
+                request, f"Payment of {payment.amount} {payment.currency} recorded for {payment.subscriber}."
+            )
+        return redirect("subscribers:detail", pk=payment.subscriber_id)
+
+    def render(self, request: HttpRequest, form: PaymentForm, status: int = 200) -> HttpResponse:
+        context = {"form": form, "billing_tab": "payments"}
+        return TemplateResponse(request, self.template_name, context, status=status)
+
+
+# --- billing runs --------------------------------------------------------------
+
+
+class BillingRunListView(BillingPageMixin, ListView):
+    model = BillingRun
+    template_name = "billing/run_list.html"
+    paginate_by = PAGE_SIZE
+    context_object_name = "runs"
+    billing_tab = "runs"
+
+    def get_queryset(self):
+        return self.scoped(BillingRun).select_related("started_by").order_by("-started_at", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_run"] = self.can("billing.change")
+        context["form"] = kwargs.get("form") or BillingRunForm(initial={"period": f"{timezone.now():%Y-%m}"})
+        return context
+
+
+class BillingRunCreateView(BillingRunListView):
+    """POST: record the run and hand it to a worker (after commit); the run page polls it."""
+
+    permission = "billing.change"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return redirect("billing:runs")
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BillingRunForm(request.POST)
+        if not form.is_valid():
+            self.object_list = self.get_queryset()
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        with transaction.atomic():
+            run = services.start_billing_run(
+                self.tenant, form.cleaned_data["period"], by=request.user, trigger=f"portal ({request.user})"
+            )
+            # The worker must see the row: enqueue only once it is committed.
+            transaction.on_commit(lambda: run_billing_period.delay(run.pk))
+        return redirect("billing:run", pk=run.pk)
+
+
+class BillingRunDetailView(BillingPageMixin, DetailView):
+    model = BillingRun
+    template_name = "billing/run_detail.html"
+    context_object_name = "run"
+    billing_tab = "runs"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("started_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(run_progress(self.object))
+        return context
+
+
+class BillingRunProgressView(TenantViewMixin, View):
+    """Polled every second by the run page; answers 286 (stop polling) once the run finished."""
+
+    permission = "billing.view"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        run = get_object_or_404(self.scoped(BillingRun).select_related("started_by"), pk=pk)
+        context = {"run": run, **run_progress(run)}
+        status = STOP_POLLING if run.finished_at else 200
+        response = TemplateResponse(request, "billing/run_detail.html#progress", context, status=status)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+
+def run_progress(run: BillingRun) -> dict:
+    """How far a run is: subscribers done of those with a plan in the period, and whether a worker is alive."""
+    subscribed = (
+        Subscription.objects.filter(tenant_id=run.tenant_id, start_date__lte=run.period_end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=run.period_start))
+        .values("subscriber_id")
+        .distinct()
+        .count()
+        if not run.finished_at
+        else None
+    )
+    done = run.created_count + run.already_invoiced_count
+    if run.finished_at:
+        percent = 100
+    elif subscribed:
+        percent = min(99, int(done * 100 / subscribed))
+    else:
+        percent = 0
+    waiting = not run.finished_at and (timezone.now() - run.started_at) > timedelta(seconds=5)
+    workers_alive = (
+        WorkerHeartbeat.objects.filter(last_seen__gte=timezone.now() - timedelta(seconds=90)).exists()
+        if waiting
+        else True
+    )
+    return {"expected": subscribed, "done": done, "percent": percent, "workers_alive": workers_alive}
+
+
+# --- printable invoice -----------------------------------------------------------
 
 
 class InvoicePrintView(TenantViewMixin, DetailView):

@@ -25,6 +25,8 @@ api_v2_patterns = [
     path("isp/", include("subscribers.api.urls")),
     path("isp/", include("devices.api.urls")),
     *cpe_link_urlpatterns,
+    # Krill's monitoring app: live status, history and alarms of the polled CPEs.
+    path("monitoring/", include("devices.api.monitoring")),
 ]
 
 # ISPChamp v1: subscribers, support, billing; any other v1 path is a 404 in the v1 envelope.

@@ -454,13 +454,16 @@ class CpeViewSet(KrillViewSetMixin, TenantModelViewSet):
 
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
-        summary="What the portal knows about the device (inventory, not live readings)",
+        summary="The device's inventory record plus Krill's live monitoring view (monitoring/cpes/{id}/info)",
     )
     @action(detail=True, methods=["get"], url_path="info", url_name="info")
     def link_info(self, request, pk=None):
+        from devices.api.monitoring import monitoring_info, open_alerts_of
+
         cpe = self.get_object()
         return Response(
             {
+                **monitoring_info(cpe, open_alerts_of(cpe)),
                 "id": cpe.pk,
                 "cpename": cpe.cpename,
                 "sn": cpe.sn,
@@ -483,10 +486,16 @@ class CpeViewSet(KrillViewSetMixin, TenantModelViewSet):
         self.get_object()  # another tenant's CPE is a 404, not a 501
         return not_implemented(what)
 
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Live status (not available yet)")
+    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The latest polled state (devices.polling)")
     @action(detail=True, methods=["get"], url_path="livestatus", url_name="livestatus")
     def livestatus(self, request, pk=None):
-        return self._not_yet("livestatus")
+        from devices.api.monitoring import livestatus
+
+        cpe = self.get_object()
+        status = livestatus(cpe)
+        if status is None:
+            status = {"id": cpe.pk, "state": "pending", "state_id": None, "output": "PENDING - not polled yet"}
+        return Response(status)
 
     @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Events and CDRs (not available yet)")
     @action(detail=True, methods=["get"], url_path="events", url_name="events")

@@ -66,7 +66,7 @@ def test_seed_examples(api, seed, seed_settings, url, expected):
 def test_seed_links_resolve(api, seed):
     """Every data link of the seed's CPE answers; the live/action links answer 501 without fake data."""
     record = api.get("/api/v2/isp/cpes/350/").json()
-    data_links = {"customer", "potses", "model", "profile", "links", "info"}
+    data_links = {"customer", "potses", "model", "profile", "links", "info", "livestatus"}
     for name, url in record["_links"]["links"].items():
         response = api.get(url)
         if name in data_links:

@@ -7,6 +7,7 @@ class DevicesConfig(AppConfig):
     def ready(self) -> None:
         from portal.dashboard import register
 
-        from .dashboard import device_tiles
+        from .dashboard import device_tiles, monitoring_tiles
 
         register("devices", device_tiles, permission="devices.view")
+        register("devices_monitoring", monitoring_tiles, permission="devices.view")

@@ -22,3 +22,44 @@ def device_tiles(tenant, role: str) -> Iterable[Tile]:
             url=f"/devices/?family={family.value}",
             group="Devices",
         )
+
+
+def monitoring_tiles(tenant, role: str) -> Iterable[Tile]:
+    """Live polling at a glance: up/down per vendor family and the open alerts (two queries)."""
+    from .models import Alert, DeviceState
+
+    counts: dict[tuple[str, bool | None], int] = {
+        (family, online): n
+        for family, online, n in DeviceState.objects.for_tenant(tenant)
+        .values_list("cpe__model__family", "online")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    for family in DeviceFamily:
+        up, down = counts.get((family.value, True), 0), counts.get((family.value, False), 0)
+        yield Tile(
+            f"online_{family.value}",
+            f"{family.label}: up / down",
+            f"{up} / {down}",
+            url=f"/api/v2/monitoring/search/?hostgroups={family.value}&state=down",
+            tone="danger" if down else "success" if up else "secondary",
+            hint="from the latest poll round",
+            group="Live status",
+        )
+    alerts = dict(
+        Alert.objects.for_tenant(tenant)
+        .filter(closed__isnull=True)
+        .values_list("severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    total = sum(alerts.values())
+    yield Tile(
+        "alerts_open",
+        "Open alerts",
+        total,
+        url="/api/v2/monitoring/alerts/?open=1",
+        tone="danger" if alerts.get("critical") else "warning" if total else "success",
+        hint=f"{alerts.get('critical', 0)} critical" if total else "",
+        group="Live status",
+    )

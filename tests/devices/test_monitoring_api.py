@@ -236,3 +236,18 @@ def test_search_query_count_does_not_depend_on_page_size(api, many_hosts, django
         with django_assert_num_queries(SEARCH_QUERIES[query]):
             response = api.get(f"/api/v2/monitoring/search/?{query}&limit={limit}")
         assert response.status_code == 200 and len(response.json()["results"]) == limit
+
+
+def test_dashboard_tiles_count_up_down_and_open_alerts(tenant_a, tenant_b, many_hosts):
+    from devices.dashboard import monitoring_tiles
+    from portal.dashboard import dashboard_tiles
+
+    DeviceState.objects.filter(cpe__in=many_hosts[:4]).update(online=False)
+    tiles = {t.key: t for t in monitoring_tiles(tenant_a, Role.NOC)}
+    assert tiles["online_halny"].value == "26 / 4" and tiles["online_halny"].tone == "danger"
+    assert tiles["online_peplink"].value == "0 / 0"
+    assert tiles["alerts_open"].value == 10 and tiles["alerts_open"].hint == "10 critical"
+    assert {t.key for t in monitoring_tiles(tenant_b, Role.NOC)} == set(tiles)  # same tiles...
+    assert next(t for t in monitoring_tiles(tenant_b, Role.NOC) if t.key == "alerts_open").value == 0  # ...own data
+    assert "alerts_open" in {t.key for t in dashboard_tiles(tenant_a, Role.NOC)}
+    assert "alerts_open" not in {t.key for t in dashboard_tiles(tenant_a, Role.BILLING)}

@@ -58,5 +58,9 @@ class BillingRunForm(PageForm):
         from .services import month_bounds
 
         value = self.cleaned_data["period"].strip()
-        month_bounds(value)  # raises a ValidationError with a clear message
+        try:
+            month_bounds(value)
+        except ValidationError as exc:
+            # The service speaks per field ({"period": ...}); this is the field's own error.
+            raise ValidationError(exc.message_dict.get("period", exc.messages)) from exc
         return value

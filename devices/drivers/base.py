@@ -15,6 +15,7 @@ everything else is final.
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -126,10 +127,18 @@ def _normalise_fingerprint(value: str) -> str:
     return value.replace(":", "").replace(" ", "").lower()
 
 
+@functools.cache
+def _system_trust_context() -> ssl.SSLContext:
+    # httpx builds a fresh context (loading the CA bundle, ~50 ms of CPU) for
+    # every client given verify=True; a poll round makes one client per
+    # device, so the system-store context is built once and shared.
+    return ssl.create_default_context()
+
+
 def tls_context(endpoint: DeviceEndpoint) -> ssl.SSLContext | bool:
     """The ``verify=`` argument for httpx that implements the endpoint's policy."""
     if endpoint.scheme != "https":
-        return True
+        return _system_trust_context()  # unused on plain HTTP, but httpx would build one
     if endpoint.ca_pem:
         ctx = ssl.create_default_context(cadata=endpoint.ca_pem)
         # Devices are addressed by IP and their self-signed certs rarely carry
@@ -143,7 +152,7 @@ def tls_context(endpoint: DeviceEndpoint) -> ssl.SSLContext | bool:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
-    return True
+    return _system_trust_context()
 
 
 def check_fingerprint(endpoint: DeviceEndpoint, response: httpx.Response) -> None:

@@ -23,8 +23,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         fleet.add_arguments(parser)
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="serve exactly the devices seed_demo created CPEs for (devices.demo.demo_manifest_path()); "
+            "what `make run` starts",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options.pop("demo"):
+            from devices.demo import demo_manifest_path
+
+            path = demo_manifest_path()
+            if not path.exists():
+                raise CommandError(f"{path} does not exist: run `manage.py seed_demo` first")
+            options["manifest"] = path
         def write(line: str) -> None:
             self.stdout.write(line)
             self.stdout.flush()

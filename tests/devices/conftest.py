@@ -4,6 +4,16 @@
 for it. Its devices live on 127.50.<worker>.x (one /24 per xdist worker, so
 parallel workers never fight over an address) and its control API takes a
 free port on 127.0.0.1.
+
+Loopback plan (every fleet that can be up at the same time needs its own
+range; ``loopback_base(N)`` gives 127.N.<xdist worker>.1):
+
+    127.1 / 127.2   demo fleets (devices/demo.py, simulate_fleet default)
+    127.10/20/30    per-vendor driver tests (HALNy / Peplink / Fanvil)
+    127.50          sim_fleet (this file)
+    127.52          device action fixtures (actions_fixtures.py)
+    127.60          perf benchmark fleet (tests/perf)
+    127.70-79       tests/devices/test_fleet.py
 """
 
 from __future__ import annotations

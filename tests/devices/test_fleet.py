@@ -83,7 +83,7 @@ def _echo_fleet(count: int, second_octet: int, **kwargs) -> FleetThread:
 
 @pytest.fixture(scope="module")
 def echo_fleet():
-    fleet = _echo_fleet(30, 51)
+    fleet = _echo_fleet(30, 71)
     fleet.start()
     yield fleet
     fleet.stop()
@@ -361,7 +361,7 @@ def test_thread_api_sets_faults_and_lookups(echo_fleet):
 
 
 def test_device_listed_offline_starts_unbound_and_can_be_brought_up():
-    devices = generate_manifest(4, seed=52, base_address=loopback_base(52))
+    devices = generate_manifest(4, seed=52, base_address=loopback_base(72))
     devices[0].faults.refuse = True
     with FleetThread(devices, simulators=ECHO, control_port=None) as fleet:
         assert fleet.control_url is None
@@ -374,7 +374,7 @@ def test_device_listed_offline_starts_unbound_and_can_be_brought_up():
 
 
 def test_start_fails_loudly_when_an_address_is_taken():
-    devices = generate_manifest(3, seed=53, base_address=loopback_base(53))
+    devices = generate_manifest(3, seed=53, base_address=loopback_base(73))
     with FleetThread(devices, simulators=ECHO, control_port=None):
         second = FleetThread(devices, simulators=ECHO, control_port=None)
         with pytest.raises(FleetStartError, match="failed to start"):
@@ -382,7 +382,7 @@ def test_start_fails_loudly_when_an_address_is_taken():
 
 
 def test_fleet_rejects_duplicate_addresses():
-    devices = generate_manifest(3, seed=54, base_address=loopback_base(54))
+    devices = generate_manifest(3, seed=54, base_address=loopback_base(74))
     devices[1].address = devices[0].address
     with pytest.raises(FleetStartError, match="duplicate"):
         FleetThread(devices, simulators=ECHO, control_port=None).start()
@@ -418,7 +418,7 @@ def test_driver_for_builds_an_http_endpoint_by_default_and_pins_tls_on_request()
 
 def test_fleet_start_time_scales(tmp_path):
     """500 devices (a quarter with TLS) bind in well under the 2,000-in-a-minute budget."""
-    devices = generate_manifest(500, seed=55, base_address=loopback_base(55))
+    devices = generate_manifest(500, seed=55, base_address=loopback_base(75))
     fleet = FleetThread(devices, simulators=ECHO, control_port=None)
     t0 = time.perf_counter()
     fleet.start()
@@ -466,7 +466,7 @@ def test_vendor_fleet_every_device_answers_its_documented_api(sim_fleet):
 
 
 def test_vendor_fleet_with_thirty_devices_answers_through_the_drivers():
-    devices = generate_manifest(30, seed=56, base_address=loopback_base(56))
+    devices = generate_manifest(30, seed=56, base_address=loopback_base(76))
 
     async def poll() -> list[object]:
         async def one(device: SimDevice) -> object:
@@ -505,7 +505,7 @@ def test_vendor_fleet_refuse_fault_reaches_the_driver(sim_fleet):
 
 def test_command_line_serves_writes_manifest_and_stops_on_sigterm(tmp_path):
     out = tmp_path / "manifest.json"
-    base = loopback_base(57)
+    base = loopback_base(77)
     process = subprocess.Popen(
         [
             sys.executable,

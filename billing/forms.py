@@ -31,13 +31,26 @@ class PaymentForm(PageForm):
     reference = forms.CharField(label="Reference", max_length=120, required=False)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, subscribers=None, **kwargs):
+    # Above this many subscribers a drop-down is no use: the form asks for the subscriber's number
+    # (the usual way in is "Record payment" on the subscriber's or invoice's page, preselected).
+    SELECT_LIMIT = 300
+
+    def __init__(self, *args, subscribers=None, subscriber=None, **kwargs):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("idempotency_key", uuid.uuid4())
         kwargs["initial"].setdefault("received_on", date.today())
         super().__init__(*args, **kwargs)
         # Only the tenant's subscribers: another tenant's id is "not a valid choice".
-        self.fields["subscriber"].queryset = subscribers
+        field = self.fields["subscriber"]
+        field.queryset = subscribers
+        field.empty_label = "Choose a subscriber"
+        self.preselected = subscriber
+        if subscriber is not None:
+            field.widget = forms.HiddenInput()
+        elif subscribers is not None and subscribers.count() > self.SELECT_LIMIT:
+            field.widget = forms.NumberInput(attrs={"class": "form-control", "min": 1})
+            field.label = "Subscriber number"
+            field.help_text = "The # shown on the subscriber's page."
 
     def clean_currency(self) -> str:
         value = self.cleaned_data["currency"].strip().upper()

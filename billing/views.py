@@ -29,7 +29,7 @@ from . import services
 from .choices import InvoiceStatus
 from .filters import InvoicePageFilter, PaymentPageFilter
 from .forms import BillingRunForm, PaymentForm
-from .models import BillingRun, Invoice, Payment, PaymentAllocation, Subscription
+from .models import BillingRun, Invoice, Payment, PaymentAllocation, Plan, Subscription
 from .services import subscriber_balance
 from .tasks import run_billing_period
 
@@ -154,16 +154,31 @@ class PaymentCreateView(TenantViewMixin, View):
     def subscribers(self):
         return self.scoped(Subscriber).order_by("surname", "name", "id")
 
+    def preselected(self, request: HttpRequest) -> Subscriber | None:
+        subscriber_id = (request.POST if request.method == "POST" else request.GET).get("preselected", "")
+        subscriber_id = subscriber_id or request.GET.get("subscriber", "")
+        if not subscriber_id.isdigit():
+            return None
+        return get_object_or_404(self.scoped(Subscriber), pk=int(subscriber_id))
+
+    def default_currency(self, subscriber: Subscriber | None) -> str:
+        """The currency the subscriber is invoiced in, else the tenant's plans' (not a hard-coded EUR)."""
+        invoices = self.scoped(Invoice).order_by("-period_start", "-id")
+        if subscriber is not None:
+            invoices = invoices.filter(subscriber=subscriber)
+        currency = invoices.values_list("currency", flat=True).first()
+        return currency or self.scoped(Plan).values_list("currency", flat=True).first() or "EUR"
+
     def get(self, request: HttpRequest) -> HttpResponse:
-        initial = {}
-        subscriber_id = request.GET.get("subscriber", "")
-        if subscriber_id.isdigit():
-            subscriber = get_object_or_404(self.scoped(Subscriber), pk=int(subscriber_id))
+        subscriber = self.preselected(request)
+        initial = {"currency": self.default_currency(subscriber)}
+        if subscriber is not None:
             initial["subscriber"] = subscriber.pk
-        return self.render(request, PaymentForm(subscribers=self.subscribers(), initial=initial))
+        form = PaymentForm(subscribers=self.subscribers(), subscriber=subscriber, initial=initial)
+        return self.render(request, form)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = PaymentForm(request.POST, subscribers=self.subscribers())
+        form = PaymentForm(request.POST, subscribers=self.subscribers(), subscriber=self.preselected(request))
         if not form.is_valid():
             return self.render(request, form, status=400)
         data = form.cleaned_data

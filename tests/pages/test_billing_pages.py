@@ -236,3 +236,34 @@ def test_balance_on_the_subscriber_page_follows_payments(billing_user, invoiced,
     html = client_for(billing_user).get(f"/subscribers/{subscriber.pk}/").content.decode()
     assert "5.00 EUR" in html and "credit" in html
     assert subscriber.status == SubscriberStatus.ACTIVE
+
+
+def test_payment_from_a_subscriber_page_is_preselected_in_their_currency(billing_user, tenant_a):
+    subscriber = subscribed(tenant_a, make_plan(tenant_a, code="swiatlowod", currency="PLN"), name="Zofia")
+    client = client_for(billing_user)
+    html = client.get(f"/billing/payments/new/?subscriber={subscriber.pk}").content.decode()
+    assert 'value="PLN"' in html and "Zofia Kowalski" in html and "Choose a subscriber" not in html
+    response = client.post(
+        "/billing/payments/new/",
+        {
+            "preselected": subscriber.pk,
+            "subscriber": subscriber.pk,
+            "amount": "50.00",
+            "currency": "PLN",
+            "method": "card",
+            "received_on": date.today().isoformat(),
+            "idempotency_key": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 302
+    assert Payment.objects.get().currency == "PLN"
+
+
+def test_payment_form_asks_for_a_number_when_a_drop_down_would_be_too_long(billing_user, tenant_a, monkeypatch):
+    from billing.forms import PaymentForm
+
+    monkeypatch.setattr(PaymentForm, "SELECT_LIMIT", 1)
+    for name in ("A", "B"):
+        subscribed(tenant_a, make_plan(tenant_a), name=name)
+    html = client_for(billing_user).get("/billing/payments/new/").content.decode()
+    assert 'type="number" name="subscriber"' in html and "Subscriber number" in html

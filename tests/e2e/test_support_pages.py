@@ -63,6 +63,18 @@ def test_noc_finds_a_subscriber_by_typing_part_of_a_name(page, demo_site, login,
     expect(page.get_by_role("link", name="Record payment")).to_have_count(0)
     screenshot(page, "subscriber-detail")
 
+    # Keyboard: the first Tab reaches the skip link, which jumps to the content.
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+
+    # The same page on a NOC wall screen.
+    page.set_viewport_size({"width": 2560, "height": 1440})
+    screenshot(page, "subscriber-detail-wall", full_page=False)
+    page.set_viewport_size({"width": 1366, "height": 768})
+
     # Nothing matches: the designed empty state, not a blank table.
     page.goto(demo_site.url + "/subscribers/?q=zzzz-nobody")
     expect(page.get_by_text("No subscriber matches")).to_be_visible()

@@ -374,6 +374,8 @@ NOC_ACTION_BUSY_RETRY_S = env.float("NOC_ACTION_BUSY_RETRY_S", default=2.0)
 NOC_ACTION_REQUEUE_AFTER_S = env.float("NOC_ACTION_REQUEUE_AFTER_S", default=1800.0)
 # Per-request device timeout for actions (None: the driver's default, 15 s).
 NOC_ACTION_DEVICE_TIMEOUT_S = env.float("NOC_ACTION_DEVICE_TIMEOUT_S", default=15.0)
+# Route device actions to their own queue (then run a worker with -Q <queue>); empty: the default queue.
+NOC_ACTION_QUEUE = env.str("NOC_ACTION_QUEUE", default="") or None
 CELERY_BEAT_SCHEDULE["devices-reap-lost-actions"] = {"task": "devices.reap_lost_actions", "schedule": 30.0}
 
 if TESTING:

@@ -20,9 +20,10 @@ A batch runs in three phases:
    inside a round (the next round is the retry), so a dead device costs one
    timeout of one concurrency slot and never delays the others.
 3. **write** (sync, one transaction, a fixed number of queries per batch):
-   DeviceState rows via ``bulk_update``, samples via ``bulk_create``, alerts
-   opened with ``bulk_create`` and closed with one UPDATE; the claims are
-   released in the same ``bulk_update``.
+   DeviceState rows with one prepared UPDATE run for the whole batch
+   (:func:`bulk_update_states`), samples via ``bulk_create``, alerts opened
+   with ``bulk_create`` and closed with one UPDATE; the claims are released
+   in the same state UPDATE.
 
 Offline is decided after ``NOC_OFFLINE_AFTER_MISSES`` consecutive misses
 (any failure of the status read is a miss), online again on the first
@@ -43,7 +44,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -385,6 +386,32 @@ def apply_result(state: DeviceState, result: PollResult, *, offline_after: int) 
     return changed, sample
 
 
+def bulk_update_states(states: Sequence[DeviceState]) -> None:
+    """Write every state row with one prepared UPDATE executed for the whole batch.
+
+    Not ``QuerySet.bulk_update``: that builds one UPDATE with a ``CASE id WHEN
+    ...`` per column over the batch, which PostgreSQL evaluates in rows x
+    columns x rows — measured 7 ms per device at 250 devices and 22 columns,
+    more than polling the device. ``executemany`` of one parameterised
+    statement is pipelined by psycopg 3 and reuses the prepared statement on
+    SQLite.
+    """
+    if not states:
+        return
+    connection = connections[router.db_for_write(DeviceState)]
+    fields = [DeviceState._meta.get_field(name) for name in STATE_FIELDS]
+    quote = connection.ops.quote_name
+    # Only model metadata (quoted identifiers) is formatted in; every value is a parameter.
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+        quote(DeviceState._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(DeviceState._meta.pk.column),
+    )
+    params = [[f.get_db_prep_save(getattr(s, f.attname), connection) for f in fields] + [s.pk] for s in states]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def record_results(results: Sequence[PollResult], options: PollSettings) -> BatchReport:
     """The write phase of a batch: states, samples, alerts — a fixed number of queries."""
     report = BatchReport()
@@ -446,7 +473,7 @@ def record_results(results: Sequence[PollResult], options: PollSettings) -> Batc
                     )
                 else:
                     closing.append(current[change.kind].pk)
-        DeviceState.objects.bulk_update(list(states.values()), STATE_FIELDS, batch_size=500)
+        bulk_update_states(list(states.values()))
         DeviceSample.objects.bulk_create(samples, batch_size=1000)
         # The partial unique index is the backstop should two writers ever race.
         Alert.objects.bulk_create(new_alerts, batch_size=500, ignore_conflicts=True)

@@ -36,6 +36,7 @@ MODULES = [
     "tests.portal.isolation",
     "tests.subscribers.isolation",
     "tests.devices.isolation",
+    "tests.devices.isolation_actions",
     "tests.devices.isolation_monitoring",
     "tests.billing.isolation",
     "tests.subscribers.isolation_v1",

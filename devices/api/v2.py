@@ -2,9 +2,10 @@
 
 Every CPE record carries Krill's ``_links``: relative paths under
 ``/api/v2/cpes/<id>/`` (served there and under ``/api/v2/isp/cpes/<id>/``).
-The data links (customer, potses, model, profile, links, info) answer now;
-the live ones and the device actions answer 501 ``not_implemented`` until
-device actions and polling land, rather than pretending with fake data.
+The data links (customer, potses, model, profile, links, info) answer from
+the database; the device actions, events, logs and drift are
+``devices.api.actions`` (mixed in); a link not built yet answers 501
+``not_implemented`` rather than pretending with fake data.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from devices import services
+from devices.api.actions import CpeActionsMixin
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
 from portal.api.gate import TenantModelViewSet
@@ -392,7 +394,7 @@ NOT_IMPLEMENTED = OpenApiResponse(
         ]
     ),
 )
-class CpeViewSet(KrillViewSetMixin, TenantModelViewSet):
+class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill CPEs: the subscriber's devices (ONTs, routers, phones)."""
 
     queryset = Cpe.objects.all()
@@ -480,7 +482,7 @@ class CpeViewSet(KrillViewSetMixin, TenantModelViewSet):
             }
         )
 
-    # -- live data and actions: wired by the device-action issue ---------------------
+    # -- live data (the device actions, events, logs and drift: devices.api.actions) ------
 
     def _not_yet(self, what: str):
         self.get_object()  # another tenant's CPE is a 404, not a 501
@@ -497,47 +499,7 @@ class CpeViewSet(KrillViewSetMixin, TenantModelViewSet):
             status = {"id": cpe.pk, "state": "pending", "state_id": None, "output": "PENDING - not polled yet"}
         return Response(status)
 
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Events and CDRs (not available yet)")
-    @action(detail=True, methods=["get"], url_path="events", url_name="events")
-    def events(self, request, pk=None):
-        return self._not_yet("events")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Device logs (not available yet)")
-    @action(detail=True, methods=["get"], url_path="logs", url_name="logs")
-    def logs(self, request, pk=None):
-        return self._not_yet("logs")
-
     @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="TR-069 information (not available yet)")
     @action(detail=True, methods=["get"], url_path="cwmp_info", url_name="cwmp_info")
     def cwmp_info(self, request, pk=None):
         return self._not_yet("cwmp_info")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Reboot (not available yet)")
-    @action(detail=True, methods=["get", "post"], url_path="reboot", url_name="reboot")
-    def reboot(self, request, pk=None):
-        return self._not_yet("reboot")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Factory reset (not available yet)")
-    @action(detail=True, methods=["get", "post"], url_path="factory", url_name="factory")
-    def factory(self, request, pk=None):
-        return self._not_yet("factory")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Reconfigure (not available yet)")
-    @action(detail=True, methods=["get", "post"], url_path="reconfig", url_name="reconfig")
-    def reconfig(self, request, pk=None):
-        return self._not_yet("reconfig")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Reprovision (not available yet)")
-    @action(detail=True, methods=["get", "post"], url_path="reprovision", url_name="reprovision")
-    def reprovision(self, request, pk=None):
-        return self._not_yet("reprovision")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="Unprovision (not available yet)")
-    @action(detail=True, methods=["get", "post"], url_path="unprovision", url_name="unprovision")
-    def unprovision(self, request, pk=None):
-        return self._not_yet("unprovision")
-
-    @extend_schema(responses={501: NOT_IMPLEMENTED}, summary="TR-069 diagnostic (not available yet)")
-    @action(detail=True, methods=["get", "post"], url_path="cwmp_diagnostic", url_name="cwmp_diagnostic")
-    def cwmp_diagnostic(self, request, pk=None):
-        return self._not_yet("cwmp_diagnostic")

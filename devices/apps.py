@@ -7,7 +7,8 @@ class DevicesConfig(AppConfig):
     def ready(self) -> None:
         from portal.dashboard import register
 
-        from .dashboard import device_tiles, monitoring_tiles
+        from .dashboard import action_tiles, device_tiles, monitoring_tiles
 
         register("devices", device_tiles, permission="devices.view")
         register("devices_monitoring", monitoring_tiles, permission="devices.view")
+        register("device_actions", action_tiles, permission="devices.view")

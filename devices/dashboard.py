@@ -63,3 +63,36 @@ def monitoring_tiles(tenant, role: str) -> Iterable[Tile]:
         hint=f"{alerts.get('critical', 0)} critical" if total else "",
         group="Live status",
     )
+
+
+def action_tiles(tenant, role: str) -> Iterable[Tile]:
+    """Device actions: running now, and failed in the last hour (one query)."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from .choices import ActionStatus
+    from .models import DeviceAction
+
+    hour_ago = timezone.now() - timedelta(hours=1)
+    counts = DeviceAction.objects.for_tenant(tenant).aggregate(
+        running=Count("id", filter=Q(status=ActionStatus.RUNNING)),
+        failed=Count("id", filter=Q(status=ActionStatus.FAILED, finished__gte=hour_ago)),
+    )
+    yield Tile(
+        "actions_running",
+        "Actions running",
+        counts["running"],
+        url="/api/v2/isp/actions/?status=running",
+        tone="info" if counts["running"] else "secondary",
+        group="Device actions",
+    )
+    yield Tile(
+        "actions_failed_hour",
+        "Actions failed (last hour)",
+        counts["failed"],
+        url="/api/v2/isp/actions/?status=failed",
+        tone="danger" if counts["failed"] else "success",
+        group="Device actions",
+    )

@@ -2,7 +2,7 @@
 
 Fixtures (extend them here; keep the run short — the seed is ``--small``):
 
-- ``browser``   session-scoped Playwright Chromium, the system binary (never downloaded)
+- ``browser``   one Playwright Chromium for the e2e package, the system binary (never downloaded)
 - ``page``      a fresh browser context per test (own cookies), 1366x768, 10 s default timeout
 - ``demo_site`` pytest-django's ``live_server`` on a transactional database seeded with
                 ``seed_demo --small``; returns :class:`DemoSite` (``url``, ``password``, ``go(page, path)``)
@@ -59,7 +59,9 @@ def _chromium_missing() -> str:
     return ""
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and the suite's async tests (run after this package) need the thread's loop free.
+@pytest.fixture(scope="package")
 def browser():
     reason = _chromium_missing()
     if reason:

@@ -221,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
         "TicketStatusEnum": "subscribers.choices.TicketStatus",
         "SubscriberStatusEnum": "subscribers.choices.SubscriberStatus",
+        "AlertKindEnum": "devices.models.monitoring.AlertKind",
+        "ActionKindEnum": "devices.choices.ActionKind",
     },
 }
 

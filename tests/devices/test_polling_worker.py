@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.conf import settings as django_settings
 
 from devices.models import DeviceSample, DeviceState
@@ -39,13 +40,29 @@ def test_poll_round_through_a_worker(sim_fleet, tenant_a, settings):
     # A queue of its own: other workers sharing the broker (a developer's `make run`) must not take our tasks.
     settings.NOC_POLL_QUEUE = queue = f"polling-test-{uuid.uuid4().hex[:8]}"
     cpes = cpes_for(tenant_a, sim_fleet.devices)
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=15, queues=[queue]
-    ):
-        result = poll_fleet.apply_async(queue=queue)
-        assert _wait_for(lambda: DeviceState.objects.filter(online=True).count() == len(cpes)), list(
-            DeviceState.objects.values_list("cpe_id", "online", "last_error")
-        )
+    batches = -(-len(cpes) // 5)
+    finished: list[str] = []
+
+    def on_postrun(sender=None, **kwargs) -> None:
+        if sender is not None and sender.name in (poll_fleet.name, "devices.poll_batch"):
+            finished.append(sender.name)
+
+    # Wait on the worker's own signal, not by reading the database meanwhile: the
+    # SQLite test database (shared-cache memory) answers a concurrent reader
+    # "table is locked" instead of waiting.
+    task_postrun.connect(on_postrun, weak=False)
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=15, queues=[queue]
+        ):
+            result = poll_fleet.apply_async(queue=queue)
+            assert _wait_for(lambda: len(finished) == 1 + batches), finished
+    finally:
+        task_postrun.disconnect(on_postrun)
+    assert finished.count("devices.poll_batch") == batches
+    assert DeviceState.objects.filter(online=True).count() == len(cpes), list(
+        DeviceState.objects.values_list("cpe_id", "online", "last_error")
+    )
     assert DeviceSample.objects.count() == len(cpes)
     assert not DeviceState.objects.exclude(poll_claim="").exists()
     assert result.id  # enqueued through the broker, not run eagerly

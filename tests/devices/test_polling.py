@@ -222,3 +222,32 @@ def test_poll_targets_run_concurrently(poll_fleet, fleet_cpes):
     assert all(r.reached for r in results)
     slowest = max(r.duration_ms for r in results) / 1000
     assert wall < slowest + 0.5, (wall, slowest)
+
+
+def test_sip_line_unregistered_opens_after_two_polls_and_closes(poll_fleet, fleet_cpes):
+    device = first(poll_fleet, "fanvil")
+    cpe = fleet_cpes[device.serial]
+    simulator = poll_fleet.fleet.get(device.serial).simulator
+    line = {"EnableReg": "1", "RegisterAddr": "sip.alpha.example", "RegisterUser": "1100", "PhoneNumber": "1100"}
+    saved_config = {k: simulator.config[f"sip.line.1.{k}"] for k in line}
+    saved_extra = dict(device.extra)
+    try:
+        for key, value in line.items():
+            simulator.config[f"sip.line.1.{key}"] = value
+        # The registrar refuses the account; no registration delay or refresh noise.
+        device.extra.update(register_delay_s=0, reregister_rate=0, sip_fail_codes={"sip.alpha.example": "403"})
+        poll_round()
+        assert state_of(cpe).sip[0] | {"enabled": True, "registered": False} == state_of(cpe).sip[0]
+        assert not Alert.objects.filter(cpe=cpe).exists()  # one poll is not enough
+        poll_round()
+        alert = Alert.objects.get(cpe=cpe, kind=AlertKind.SIP_UNREGISTERED, closed=None)
+        assert "line 1 failed (403)" in alert.message
+        device.extra["sip_fail_codes"] = {}
+        poll_round()
+        alert.refresh_from_db()
+        assert alert.closed is not None and state_of(cpe).sip[0]["registered"] is True
+    finally:
+        for key, value in saved_config.items():
+            simulator.config[f"sip.line.1.{key}"] = value
+        device.extra.clear()
+        device.extra.update(saved_extra)

@@ -3,7 +3,18 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin_secrets import SecretFieldsAdminMixin
 
-from .models import AddressProfile, Cpe, DeviceModel, LineProfile, ServiceProfile, TvProfile, VoipProfile, WifiProfile
+from .models import (
+    AddressProfile,
+    Alert,
+    Cpe,
+    DeviceModel,
+    DeviceState,
+    LineProfile,
+    ServiceProfile,
+    TvProfile,
+    VoipProfile,
+    WifiProfile,
+)
 
 
 @admin.register(DeviceModel)
@@ -31,3 +42,29 @@ class ProfileAdmin(SimpleHistoryAdmin):
 
 for _profile in (ServiceProfile, TvProfile, VoipProfile, WifiProfile, LineProfile, AddressProfile):
     admin.site.register(_profile, ProfileAdmin)
+
+
+# Live polling's rows are written by the poller only: the admin reads them.
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeviceState)
+class DeviceStateAdmin(ReadOnlyAdmin):
+    list_display = ["cpe", "tenant", "online", "consecutive_misses", "last_seen", "last_polled", "output"]
+    list_filter = ["tenant", "online", "cpe__model__family"]
+    search_fields = ["cpe__cpename", "cpe__sn"]
+    list_select_related = ["cpe", "tenant"]
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["cpe", "tenant", "kind", "severity", "opened", "closed", "message"]
+    list_filter = ["tenant", "kind", "severity", ("closed", admin.EmptyFieldListFilter)]
+    search_fields = ["cpe__cpename", "cpe__sn", "message"]
+    list_select_related = ["cpe", "tenant"]
+    date_hierarchy = "opened"

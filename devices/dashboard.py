@@ -31,6 +31,7 @@ def monitoring_tiles(tenant, role: str) -> Iterable[Tile]:
     counts: dict[tuple[str, bool | None], int] = {
         (family, online): n
         for family, online, n in DeviceState.objects.for_tenant(tenant)
+        .filter(cpe__active=True)  # a deactivated CPE is no longer polled: its last state is stale
         .values_list("cpe__model__family", "online")
         .annotate(n=Count("pk"))
         .order_by()

@@ -6,8 +6,8 @@ import django_filters
 
 from subscribers.filters import RealmFilterMixin
 
-from .choices import DeviceFamily
-from .models import Cpe
+from .choices import ActionKind, ActionStatus, DeviceFamily, Tech
+from .models import Cpe, DeviceAction
 
 
 class CpeFilter(RealmFilterMixin):
@@ -58,3 +58,87 @@ class CpeFilter(RealmFilterMixin):
             "country",
             "postalcode",
         ]
+
+
+# --- pages ---------------------------------------------------------------------
+
+LIVE_STATES = (("online", "Online"), ("offline", "Offline"), ("pending", "Not polled yet"))
+
+
+class DevicePageFilter(django_filters.FilterSet):
+    """The device list page: what a NOC operator narrows the fleet by.
+
+    ``q`` matches every word against serial, MAC, CPE name and the
+    subscriber's name, so whatever a caller reads out finds the device.
+    ``family``/``status``/``alerting`` keep the dashboard tiles' links working.
+    """
+
+    q = django_filters.CharFilter(method="search", label="Search")
+    family = django_filters.ChoiceFilter(
+        field_name="model__family", choices=DeviceFamily.choices, empty_label="Any family", label="Family"
+    )
+    model = django_filters.NumberFilter(field_name="model_id", label="Model")
+    tech = django_filters.ChoiceFilter(choices=Tech.choices, empty_label="Any technology", label="Technology")
+    status = django_filters.ChoiceFilter(
+        method="filter_status", choices=LIVE_STATES, empty_label="Any status", label="Status"
+    )
+    alerting = django_filters.BooleanFilter(method="filter_alerting", label="With open alerts")
+
+    class Meta:
+        model = Cpe
+        fields = ["q", "family", "model", "tech", "status", "alerting"]
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        for word in value.split()[:6]:
+            queryset = queryset.filter(
+                Q(sn__icontains=word)
+                | Q(cpename__icontains=word)
+                | Q(mac__icontains=word)
+                | Q(customer__surname__icontains=word)
+                | Q(customer__name__icontains=word)
+            )
+        return queryset
+
+    def filter_status(self, queryset, name, value):
+        from django.db.models import Q
+
+        if value == "online":
+            return queryset.filter(state__online=True)
+        if value == "offline":
+            return queryset.filter(state__online=False)
+        return queryset.filter(Q(state__isnull=True) | Q(state__online__isnull=True))
+
+    def filter_alerting(self, queryset, name, value):
+        from django.db.models import Exists, OuterRef
+
+        from .models import Alert
+
+        if value is None:
+            return queryset
+        open_alerts = Alert.objects.filter(cpe=OuterRef("pk"), closed__isnull=True)
+        return queryset.filter(Exists(open_alerts) if value else ~Exists(open_alerts))
+
+
+class ActionPageFilter(django_filters.FilterSet):
+    """The actions page: by status and kind (the dashboard links to running/failed)."""
+
+    status = django_filters.ChoiceFilter(choices=ActionStatus.choices, empty_label="Any status", label="Status")
+    kind = django_filters.ChoiceFilter(choices=ActionKind.choices, empty_label="Any action", label="Action")
+    cpe = django_filters.NumberFilter(field_name="cpe_id", label="CPE")
+    batch = django_filters.NumberFilter(field_name="batch_id", label="Batch")
+    since = django_filters.NumberFilter(method="filter_since", label="Finished in the last (minutes)")
+
+    class Meta:
+        model = DeviceAction
+        fields = ["status", "kind", "cpe", "batch", "since"]
+
+    def filter_since(self, queryset, name, value):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        if not value or value <= 0:
+            return queryset
+        return queryset.filter(finished__gte=timezone.now() - timedelta(minutes=int(value)))

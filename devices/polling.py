@@ -329,6 +329,7 @@ def _clients_json(clients: list[ClientInfo]) -> list[dict[str, Any]]:
             "connection_type": c.connection_type,
             "ssid": c.ssid,
             "signal": c.signal_strength,
+            "active": c.active,
         }
         for c in clients[:MAX_CLIENTS_KEPT]
     ]

@@ -50,6 +50,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("subscribers/", include("subscribers.urls")),
     path("tickets/", include("subscribers.ticket_urls")),
+    path("devices/", include("devices.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

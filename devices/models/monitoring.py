@@ -61,7 +61,7 @@ class DeviceState(TenantOwned):
     # [{"line", "enabled", "registered", "account", "state"}]
     sip = models.JSONField("SIP lines", default=list, blank=True)
     client_count = models.PositiveIntegerField("connected clients", null=True, blank=True)
-    # The latest client list (the UI shows it): [{"mac", "ip", "name", "connection_type", "ssid", "signal"}]
+    # The latest client list (the UI shows it): [{"mac", "ip", "name", "connection_type", "ssid", "signal", "active"}]
     clients = models.JSONField("clients", default=list, blank=True)
 
     # The poller's claim: set when a batch takes the device, cleared by its

@@ -1,0 +1,448 @@
+"""Device, alert and device-action pages (server-rendered; htmx for search, live panels and progress).
+
+Views validate and delegate: actions are queued only through
+:mod:`devices.actions` (``request_action``, ``request_batch``, ``cancel``),
+which refuses what a CPE cannot do. The page gate
+(:class:`portal.views.TenantViewMixin`) checks the role and scopes every
+query to the active tenant, so a foreign CPE, action or batch answers 404
+like a missing one. A role's forbidden action is refused (403) whatever the
+page showed.
+
+Progress fragments answer HTTP 286 once the action or batch has finished:
+htmx stops polling on that code (NetBox's job-result pattern), and the
+finished fragment carries no trigger either.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from portal.pages import PAGE_SIZE, HtmxPartialMixin, require
+from portal.roles import allowed_actions
+from portal.views import TenantViewMixin
+
+from . import actions as engine
+from . import selectors
+from .choices import ActionKind, ActionSource, DeviceFamily, Tech
+from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
+from .forms import BulkActionForm, DeviceActionForm, action_choices
+from .models import ActionBatch, Alert, AlertKind, AlertSeverity, Cpe, DeviceAction, DeviceModel
+
+# ``?per_page=`` on the lists: a wall screen shows more rows than a laptop.
+MAX_PER_PAGE = 100
+
+
+class PerPageMixin:
+    def get_paginate_by(self, queryset) -> int:
+        try:
+            wanted = int(self.request.GET.get("per_page", ""))
+        except ValueError:
+            return PAGE_SIZE
+        return max(10, min(MAX_PER_PAGE, wanted))
+
+
+# htmx stops polling an element when its request answers this code.
+STOP_POLLING = 286
+# How often the live panels ask for fresh data (s); the poller writes every NOC_POLL_INTERVAL_SECONDS.
+LIVE_REFRESH_S = 5
+PROGRESS_REFRESH_S = 1
+
+
+def client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")[:120]
+
+
+def fragment_response(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
+    response = TemplateResponse(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx and not htmx.boosted)
+
+
+# --- devices ---------------------------------------------------------------------
+
+
+class DeviceListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
+    """The fleet: filters, search as you type, selectable rows and the bulk action bar."""
+
+    permission = "devices.view"
+    model = Cpe
+    template_name = "devices/device_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "cpes"
+
+    def get_queryset(self):
+        self.filterset = DevicePageFilter(self.request.GET or None, queryset=self.scoped(Cpe))
+        cpes = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.scoped(Cpe)
+        return selectors.device_rows(cpes)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter=self.filterset,
+            filtered=any(self.request.GET.get(k) for k in DevicePageFilter.Meta.fields),
+            families=DeviceFamily.choices,
+            techs=Tech.choices,
+            live_states=LIVE_STATES,
+            device_models=DeviceModel.objects.order_by("family", "name"),
+            bulk_actions=action_choices(self.role),
+            filter_query=query.urlencode(),
+        )
+        return context
+
+
+class DeviceDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
+    """One CPE: identity, live status, signal history, WANs, clients, SIP, drift, actions."""
+
+    permission = "devices.view"
+    model = Cpe
+    template_name = "devices/device_detail.html"
+    context_object_name = "cpe"
+
+    def get_queryset(self):
+        return self.scoped(Cpe).select_related("model", "customer", "state", "profile")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        cpe: Cpe = self.object
+        context.update(live_context(cpe))
+        context.update(
+            chart=selectors.signal_chart(cpe),
+            drift=selectors.latest_drift(self.tenant, cpe),
+            history=selectors.cpe_actions(self.tenant, cpe).select_related("requested_by")[:10],
+            buttons=action_buttons(cpe, self.role),
+            can_open_ticket=self.can("tickets.change") and cpe.customer_id is not None,
+            live_refresh_s=LIVE_REFRESH_S,
+        )
+        return context
+
+
+def live_context(cpe: Cpe) -> dict[str, Any]:
+    state = selectors.state_of(cpe)
+    return {
+        "state": state,
+        "open_alerts": list(Alert.objects.filter(cpe=cpe, closed__isnull=True).order_by("-opened", "-id")),
+        "wan": state.wan if state else [],
+        "clients": state.clients if state else [],
+        "sip": state.sip if state else [],
+        "shows_sip": cpe.tech == Tech.VOIP or cpe.model.pots_ports > 0,
+        "shows_wan": cpe.model.family == DeviceFamily.PEPLINK or bool(state and state.wan),
+        "live_refresh_s": LIVE_REFRESH_S,
+    }
+
+
+def action_buttons(cpe: Cpe, role: str | None) -> list[dict[str, Any]]:
+    """One button per action the role may run; ``refused`` says why the device cannot do it (shown disabled)."""
+    labels = dict(ActionKind.choices)
+    return [
+        {
+            "kind": kind,
+            "label": labels[kind],
+            "refused": selectors.model_refusal(cpe, kind),
+            "confirm": kind != ActionKind.DIAGNOSTIC,
+            "danger": kind in (ActionKind.FACTORY, ActionKind.UNPROVISION),
+        }
+        for kind in allowed_actions(role)
+    ]
+
+
+class DeviceLiveView(TenantViewMixin, View):
+    """The live status panel (htmx, every few seconds), with WAN, clients and SIP as out-of-band swaps."""
+
+    permission = "devices.view"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        cpe = get_object_or_404(self.scoped(Cpe).select_related("model", "state"), pk=pk)
+        context = {"cpe": cpe, **live_context(cpe), "oob": True}
+        return fragment_response(request, "devices/device_live.html", context)
+
+
+class DeviceActionCreateView(TenantViewMixin, View):
+    """POST: queue one action on one CPE (devices.actions.request_action), then show its live progress."""
+
+    permission = "devices.view"
+
+    def post(self, request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+        form = DeviceActionForm({"kind": kind})
+        if not form.is_valid():
+            raise Http404("No such action.")
+        require(self.role, f"devices.action.{kind}")
+        cpe = get_object_or_404(self.scoped(Cpe).select_related(*selectors.CPE_RELATED), pk=pk)
+        try:
+            with transaction.atomic():
+                action, _ = engine.request_action(
+                    cpe,
+                    kind,
+                    requested_by=request.user,
+                    source=ActionSource.UI,
+                    requested_from=client_address(request),
+                )
+        except engine.ActionRefused as exc:
+            if wants_fragment(request):
+                context = {"refused": exc.reason, "kind_label": dict(ActionKind.choices)[kind]}
+                return fragment_response(request, "devices/_action_refused.html", context)
+            messages.error(request, exc.reason)
+            return redirect("devices:detail", pk=cpe.pk)
+        if wants_fragment(request):
+            return fragment_response(request, "devices/_action_progress.html", progress_context(action))
+        return redirect("devices:action-detail", pk=action.pk)
+
+
+# --- alerts ------------------------------------------------------------------------
+
+
+class AlertListView(TenantViewMixin, HtmxPartialMixin, ListView):
+    """Open alerts, newest first, each linking to its device (``?closed=1``: recently closed too)."""
+
+    permission = "devices.view"
+    model = Alert
+    template_name = "devices/alert_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "alerts"
+
+    def get_queryset(self):
+        alerts = self.scoped(Alert).select_related("cpe__model", "cpe__customer").order_by("-opened", "-id")
+        params = self.request.GET
+        if params.get("closed") != "1":
+            alerts = alerts.filter(closed__isnull=True)
+        if params.get("severity") in AlertSeverity.values:
+            alerts = alerts.filter(severity=params["severity"])
+        if params.get("kind") in AlertKind.values:
+            alerts = alerts.filter(kind=params["kind"])
+        return alerts
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            severities=AlertSeverity.choices,
+            kinds=AlertKind.choices,
+            filtered=any(self.request.GET.get(k) for k in ("severity", "kind", "closed")),
+        )
+        return context
+
+
+class AlertPanelView(TenantViewMixin, View):
+    """The dashboard's open-alerts panel (htmx, refreshed with the tiles)."""
+
+    permission = "devices.view"
+    PANEL_SIZE = 8
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        open_alerts = self.scoped(Alert).filter(closed__isnull=True)
+        context = {
+            "alerts": open_alerts.select_related("cpe__customer").order_by("-opened", "-id")[: self.PANEL_SIZE],
+            "open_count": open_alerts.count(),
+        }
+        return fragment_response(request, "devices/_alert_panel.html", context)
+
+
+# --- actions and batches --------------------------------------------------------------
+
+
+class ActionListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
+    permission = "devices.view"
+    model = DeviceAction
+    template_name = "devices/action_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "actions"
+
+    def get_queryset(self):
+        base = self.scoped(DeviceAction)
+        self.filterset = ActionPageFilter(self.request.GET or None, queryset=base)
+        found = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
+        return found.select_related("cpe__model", "requested_by").order_by("-created", "-id")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            filter=self.filterset,
+            tab="actions",
+            filtered=any(self.request.GET.get(k) for k in ActionPageFilter.Meta.fields),
+        )
+        return context
+
+
+def progress_context(action: DeviceAction) -> dict[str, Any]:
+    steps = list(action.steps.order_by("seq"))
+    return {"action": action, "steps": steps, "refresh_s": PROGRESS_REFRESH_S}
+
+
+class ActionDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
+    """One action: who asked what, on which device, and its step log streaming until it finishes."""
+
+    permission = "devices.view"
+    model = DeviceAction
+    template_name = "devices/action_detail.html"
+    context_object_name = "action"
+
+    def get_queryset(self):
+        return self.scoped(DeviceAction).select_related("cpe__model", "cpe__customer", "requested_by", "batch")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(progress_context(self.object))
+        context["can_cancel"] = not self.object.is_finished and self.can(f"devices.action.{self.object.kind}")
+        return context
+
+
+class ActionProgressView(TenantViewMixin, View):
+    """The progress + step log fragment of one action; 286 once it has finished."""
+
+    permission = "devices.view"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        action = get_object_or_404(self.scoped(DeviceAction).select_related("cpe"), pk=pk)
+        status = STOP_POLLING if action.is_finished else 200
+        return fragment_response(request, "devices/_action_progress.html", progress_context(action), status=status)
+
+
+class ActionCancelView(TenantViewMixin, View):
+    """POST: cancel a queued action or ask a running one to stop (needs the kind's own permission)."""
+
+    permission = "devices.view"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        action = get_object_or_404(self.scoped(DeviceAction).select_related("cpe"), pk=pk)
+        require(self.role, f"devices.action.{action.kind}")
+        try:
+            engine.cancel(action, by=request.user)
+        except engine.ActionFinished as exc:
+            messages.info(request, str(exc))
+        else:
+            messages.success(request, f"Cancellation of action #{action.pk} requested.")
+        return redirect("devices:action-detail", pk=action.pk)
+
+
+class BatchListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
+    permission = "devices.view"
+    model = ActionBatch
+    template_name = "devices/batch_list.html"
+    htmx_partial = "results"
+    paginate_by = PAGE_SIZE
+    context_object_name = "batches"
+
+    def get_queryset(self):
+        return selectors.batch_rows(self.scoped(ActionBatch)).select_related("requested_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tab"] = "batches"
+        return context
+
+
+class BatchDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
+    """A batch's progress bar (htmx, every second; 286 when every action has finished) and its actions."""
+
+    permission = "devices.view"
+    model = ActionBatch
+    template_name = "devices/batch_detail.html"
+    htmx_partial = "progress"
+    context_object_name = "batch"
+    ACTIONS_SHOWN = 100
+
+    def get_queryset(self):
+        return self.scoped(ActionBatch).select_related("requested_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        batch: ActionBatch = self.object
+        progress = engine.batch_totals(batch)
+        context.update(progress=progress, refresh_s=PROGRESS_REFRESH_S)
+        if not self.wants_fragment():
+            context.update(
+                actions=batch.actions.select_related("cpe__model").order_by("cpe_id")[: self.ACTIONS_SHOWN],
+                skipped=selectors.skipped_rows(batch),
+                can_cancel=not progress["done"] and self.can(f"devices.action.{batch.kind}"),
+            )
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        if self.wants_fragment() and context["progress"]["done"]:
+            response_kwargs["status"] = STOP_POLLING
+        return super().render_to_response(context, **response_kwargs)
+
+
+class BatchCreateView(TenantViewMixin, View):
+    """POST from the bulk action bar: one batch (devices.actions.request_batch) for the checked rows or the filter."""
+
+    permission = "devices.view"
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BulkActionForm(request.POST, role=self.role)
+        kind = request.POST.get("kind", "")
+        if kind in ActionKind.values:
+            # A forged kind the role may not run is a 403, not a form error.
+            require(self.role, f"devices.action.{kind}")
+        back = reverse("devices:list")
+        if not form.is_valid():
+            messages.error(request, " ".join(form.errors.get("__all__", [])) or "Choose an action and devices.")
+            return redirect(back)
+        data = form.cleaned_data
+        base = self.scoped(Cpe).select_related(*selectors.CPE_RELATED).prefetch_related("potses")
+        missing: list[int] = []
+        if data["all_matching"]:
+            query = QueryDict(data["query"])
+            filterset = DevicePageFilter(query, queryset=base)
+            if not filterset.is_valid():
+                messages.error(request, "The filters are not valid any more; filter the list again.")
+                return redirect(back)
+            cpes = list(filterset.qs.order_by("pk")[: engine_max_batch()])
+            selection: dict[str, Any] = {"filter": {k: v for k, v in query.items() if k != "page"}}
+            back += f"?{data['query']}" if data["query"] else ""
+        else:
+            wanted = data["cpe"]
+            cpes = list(base.filter(pk__in=wanted))
+            found = {c.pk for c in cpes}
+            # Ids of another tenant are reported as "no such CPE", like missing ones.
+            missing = [i for i in wanted if i not in found]
+            selection = {"cpes": wanted}
+        if not cpes:
+            messages.error(request, "No device matches the selection.")
+            return redirect(back)
+        batch = engine.request_batch(
+            self.tenant,
+            data["kind"],
+            cpes,
+            missing=missing,
+            selection=selection,
+            requested_by=request.user,
+            source=ActionSource.UI,
+            requested_from=client_address(request),
+        )
+        return redirect("devices:batch-detail", pk=batch.pk)
+
+
+def engine_max_batch() -> int:
+    from .api.actions import MAX_BATCH_IDS
+
+    return MAX_BATCH_IDS
+
+
+class BatchCancelView(TenantViewMixin, View):
+    permission = "devices.view"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(self.scoped(ActionBatch), pk=pk)
+        require(self.role, f"devices.action.{batch.kind}")
+        touched = engine.cancel_batch(batch, by=request.user)
+        messages.success(request, f"{touched} unfinished action(s) cancelled or asked to stop.")
+        return redirect("devices:batch-detail", pk=batch.pk)

@@ -18,8 +18,8 @@ urlpatterns = [
     path("actions/<int:pk>/", views.ActionDetailView.as_view(), name="action-detail"),
     path("actions/<int:pk>/progress/", views.ActionProgressView.as_view(), name="action-progress"),
     path("actions/<int:pk>/cancel/", views.ActionCancelView.as_view(), name="action-cancel"),
-    path("batches/", views.BatchListView.as_view(), name="batches"),
-    path("batches/new/", views.BatchCreateView.as_view(), name="batch-create"),
-    path("batches/<int:pk>/", views.BatchDetailView.as_view(), name="batch-detail"),
-    path("batches/<int:pk>/cancel/", views.BatchCancelView.as_view(), name="batch-cancel"),
+    path("actions/batches/", views.BatchListView.as_view(), name="batches"),
+    path("actions/batches/new/", views.BatchCreateView.as_view(), name="batch-create"),
+    path("actions/batches/<int:pk>/", views.BatchDetailView.as_view(), name="batch-detail"),
+    path("actions/batches/<int:pk>/cancel/", views.BatchCancelView.as_view(), name="batch-cancel"),
 ]

@@ -136,10 +136,13 @@ class DeviceDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
 
 def live_context(cpe: Cpe) -> dict[str, Any]:
     state = selectors.state_of(cpe)
+    wan = state.wan if state else []
     return {
         "state": state,
         "open_alerts": list(Alert.objects.filter(cpe=cpe, closed__isnull=True).order_by("-opened", "-id")),
-        "wan": state.wan if state else [],
+        # ONTs report every WAN slot, most of them unused: the table lists the enabled ones.
+        "wan": [w for w in wan if w.get("enabled")],
+        "wan_disabled": sum(1 for w in wan if not w.get("enabled")),
         "clients": state.clients if state else [],
         "sip": state.sip if state else [],
         "shows_sip": cpe.tech == Tech.VOIP or cpe.model.pots_ports > 0,
@@ -301,6 +304,7 @@ class ActionDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context.update(progress_context(self.object))
         context["can_cancel"] = not self.object.is_finished and self.can(f"devices.action.{self.object.kind}")
+        context["on_action_page"] = True
         return context
 
 
@@ -312,7 +316,8 @@ class ActionProgressView(TenantViewMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         action = get_object_or_404(self.scoped(DeviceAction).select_related("cpe"), pk=pk)
         status = STOP_POLLING if action.is_finished else 200
-        return fragment_response(request, "devices/_action_progress.html", progress_context(action), status=status)
+        context = {**progress_context(action), "on_action_page": request.GET.get("on") == "action"}
+        return fragment_response(request, "devices/_action_progress.html", context, status=status)
 
 
 class ActionCancelView(TenantViewMixin, View):
@@ -355,7 +360,7 @@ class BatchDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
     permission = "devices.view"
     model = ActionBatch
     template_name = "devices/batch_detail.html"
-    htmx_partial = "progress"
+    htmx_partial = "live"
     context_object_name = "batch"
     ACTIONS_SHOWN = 100
 
@@ -366,13 +371,15 @@ class BatchDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
         context = super().get_context_data(**kwargs)
         batch: ActionBatch = self.object
         progress = engine.batch_totals(batch)
-        context.update(progress=progress, refresh_s=PROGRESS_REFRESH_S)
+        context.update(
+            progress=progress,
+            refresh_s=PROGRESS_REFRESH_S,
+            # The polled fragment refreshes the action table too (an out-of-band swap).
+            actions=batch.actions.select_related("cpe__model").order_by("cpe_id")[: self.ACTIONS_SHOWN],
+            can_cancel=not progress["done"] and self.can(f"devices.action.{batch.kind}"),
+        )
         if not self.wants_fragment():
-            context.update(
-                actions=batch.actions.select_related("cpe__model").order_by("cpe_id")[: self.ACTIONS_SHOWN],
-                skipped=selectors.skipped_rows(batch),
-                can_cancel=not progress["done"] and self.can(f"devices.action.{batch.kind}"),
-            )
+            context["skipped"] = selectors.skipped_rows(batch)
         return context
 
     def render_to_response(self, context, **response_kwargs):

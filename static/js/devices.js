@@ -78,6 +78,8 @@
 (function () {
   "use strict";
 
+  var chart = null;
+
   function draw() {
     var canvas = document.getElementById("signal-chart");
     var source = document.getElementById("signal-data");
@@ -85,19 +87,21 @@
     var data = JSON.parse(source.textContent);
     if (!data.points) return;
     canvas.dataset.drawn = "yes";
+    // Few samples (a device polled for the first minutes): show the points, a line alone would be invisible.
+    var radius = data.points < 40 ? 3 : 0;
     var datasets = data.series.map(function (s) {
       return {
-        label: s.label, data: s.data, borderColor: s.color, backgroundColor: s.color,
-        borderWidth: 2, pointRadius: 0, tension: 0.25, spanGaps: true
+        label: s.label, data: s.data, borderColor: s.color, backgroundColor: s.color, key: s.key,
+        borderWidth: 2, pointRadius: radius, tension: 0.25, spanGaps: true
       };
     });
     data.thresholds.forEach(function (t) {
       datasets.push({
         label: t.label, data: data.labels.map(function () { return t.value; }),
-        borderColor: "#e03131", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false
+        borderColor: "#e03131", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false, threshold: t.value
       });
     });
-    new Chart(canvas, {
+    chart = new Chart(canvas, {
       type: "line",
       data: { labels: data.labels, datasets: datasets },
       options: {
@@ -112,5 +116,21 @@
     });
   }
 
+  // The live panel refreshed: append its reading, so the chart moves with the panel.
+  function append() {
+    if (!chart) return;
+    var sample = document.getElementById("live-sample");
+    if (!sample || !sample.dataset.at) return;
+    var labels = chart.data.labels;
+    if (labels.length && labels[labels.length - 1] === sample.dataset.at) return;
+    var values = JSON.parse(sample.dataset.values || "{}");
+    labels.push(sample.dataset.at);
+    chart.data.datasets.forEach(function (ds) {
+      ds.data.push(ds.key ? values[ds.key] : ds.threshold);
+    });
+    chart.update("none");
+  }
+
   document.addEventListener("DOMContentLoaded", draw);
+  document.addEventListener("htmx:afterSettle", append);
 })();

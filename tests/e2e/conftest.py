@@ -153,3 +153,7 @@ def csrf_headers(page) -> dict[str, str]:
     """The page's CSRF token as a header, for requests made outside a form (forged-POST checks)."""
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     return {"X-CSRFToken": token, "Referer": page.url}
+
+
+# The device pages' fixtures: the simulated demo fleet, a real Celery worker, fleet_site.
+from .fleet_fixtures import e2e_fleet, e2e_worker, fleet_site  # noqa: E402, F401

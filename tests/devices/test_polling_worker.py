@@ -51,6 +51,9 @@ def test_poll_round_through_a_worker(sim_fleet, tenant_a, settings):
     # SQLite test database (shared-cache memory) answers a concurrent reader
     # "table is locked" instead of waiting.
     task_postrun.connect(on_postrun, weak=False)
+    # start_worker(queues=...) narrows the app's consume set for good (Queues.select);
+    # later workers in this process must consume the default queue again.
+    consume_from = app.amqp.queues._consume_from
     try:
         with start_worker(
             app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=15, queues=[queue]
@@ -59,6 +62,7 @@ def test_poll_round_through_a_worker(sim_fleet, tenant_a, settings):
             assert _wait_for(lambda: len(finished) == 1 + batches), finished
     finally:
         task_postrun.disconnect(on_postrun)
+        app.amqp.queues._consume_from = consume_from
     assert finished.count("devices.poll_batch") == batches
     assert DeviceState.objects.filter(online=True).count() == len(cpes), list(
         DeviceState.objects.values_list("cpe_id", "online", "last_error")

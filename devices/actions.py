@@ -546,11 +546,13 @@ def _finish_from(action: DeviceAction, expected: str, status: str, message: str,
     level = {ActionStatus.SUCCEEDED: StepLevel.INFO, ActionStatus.FAILED: StepLevel.ERROR}.get(
         status, StepLevel.WARNING
     )
-    done = DeviceAction.objects.filter(pk=action.pk, status=expected).update(
-        status=status, finished=timezone.now(), **fields
-    )
-    if done:
-        add_step(action, level, message)
+    # One transaction: whoever sees the final status also sees the step saying why.
+    with transaction.atomic():
+        done = DeviceAction.objects.filter(pk=action.pk, status=expected).update(
+            status=status, finished=timezone.now(), **fields
+        )
+        if done:
+            add_step(action, level, message)
     return bool(done)
 
 

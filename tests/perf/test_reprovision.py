@@ -11,7 +11,7 @@ test runs itself again in a subprocess against
 ``NOC_PERF_ACTIONS_DATABASE_URL`` (default
 ``postgres://postgres@127.0.0.1:5432/noc_perf_actions``; pytest-django creates
 and drops ``test_noc_perf_actions``) and ``NOC_PERF_ACTIONS_BROKER_URL``
-(default ``redis://127.0.0.1:6379/12``).
+(default ``redis://127.0.0.1:6379/13``).
 
 Knobs: ``NOC_PERF_ONTS`` (1000), ``NOC_PERF_WORKERS`` (worker processes, 2),
 ``NOC_PERF_CONCURRENCY`` (threads per worker, 8).
@@ -45,7 +45,7 @@ CONCURRENCY = int(os.environ.get("NOC_PERF_CONCURRENCY", "8"))
 PERF_DATABASE_URL = os.environ.get(
     "NOC_PERF_ACTIONS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/noc_perf_actions"
 )
-PERF_BROKER_URL = os.environ.get("NOC_PERF_ACTIONS_BROKER_URL", "redis://127.0.0.1:6379/12")
+PERF_BROKER_URL = os.environ.get("NOC_PERF_ACTIONS_BROKER_URL", "redis://127.0.0.1:6379/13")
 BASE_ADDRESS = "127.90.0.1"
 
 

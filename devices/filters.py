@@ -91,14 +91,22 @@ class DevicePageFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         from django.db.models import Q
 
+        from subscribers.models import Subscriber
+
         for word in value.split()[:6]:
-            queryset = queryset.filter(
-                Q(sn__icontains=word)
-                | Q(cpename__icontains=word)
-                | Q(mac__icontains=word)
-                | Q(customer__surname__icontains=word)
-                | Q(customer__name__icontains=word)
+            # Two subqueries rather than one OR across the subscriber join: each side can use its
+            # own index (trigram on serial/name/MAC, migration 0004; the customer index), where a
+            # join with an OR filters every CPE of the tenant.
+            by_device = (
+                Cpe.objects.filter(Q(sn__icontains=word) | Q(cpename__icontains=word) | Q(mac__icontains=word))
+                .order_by()
+                .values("pk")
             )
+            subscribers = Subscriber.objects.filter(Q(surname__icontains=word) | Q(name__icontains=word))
+            by_subscriber = Cpe.objects.filter(customer__in=subscribers.values("pk")).order_by().values("pk")
+            # A UNION of the two id sets: PostgreSQL joins the (few) matches to the page instead of
+            # testing every CPE of the tenant against both sets.
+            queryset = queryset.filter(pk__in=by_device.union(by_subscriber))
         return queryset
 
     def filter_status(self, queryset, name, value):

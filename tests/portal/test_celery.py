@@ -16,6 +16,11 @@ from portal.tasks import heartbeat
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
+# Named explicitly: an earlier test's start_worker(queues=[...]) narrows the app's
+# consume set for the rest of the process (celery's Queues.select).
+DEFAULT_QUEUE = [app.conf.task_default_queue]
+WORKER = {"pool": "threads", "concurrency": 1, "perform_ping_check": False, "shutdown_timeout": 15}
+
 
 def _wait_for(predicate, timeout=20.0):
     deadline = time.monotonic() + timeout
@@ -27,7 +32,7 @@ def _wait_for(predicate, timeout=20.0):
 
 
 def test_worker_runs_a_task_from_the_broker():
-    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=15):
+    with start_worker(app, queues=DEFAULT_QUEUE, **WORKER):
         heartbeat.delay()
         assert _wait_for(lambda: WorkerHeartbeat.objects.exists()), "the worker never ran the heartbeat task"
     row = WorkerHeartbeat.objects.get()
@@ -41,7 +46,7 @@ def test_runaway_redelivery_is_bounded(settings):
     task_id = "runaway-task-id"
     for _ in range(settings.NOC_TASK_MAX_DELIVERIES):
         TaskDelivery.record(task_id, "portal.heartbeat")
-    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=15):
+    with start_worker(app, queues=DEFAULT_QUEUE, **WORKER):
         heartbeat.apply_async(task_id=task_id)
         # The row is removed when the task is given up on; the task body never ran.
         assert _wait_for(lambda: not TaskDelivery.objects.filter(task_id=task_id).exists())

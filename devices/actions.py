@@ -190,8 +190,8 @@ def add_step(action: DeviceAction | int, level: str, message: str, *, attempt: i
 # ---------------------------------------------------------------------------
 
 
-def check_action(cpe: Cpe, kind: str, params: Mapping[str, Any] | None = None) -> str | None:
-    """Why ``kind`` cannot run on ``cpe`` (None: it can). Needs cpe.model and cpe.tenant loaded."""
+def _cpe_refusal(cpe: Cpe, kind: str) -> str | None:
+    """Model capabilities, the record's flags and the management address (no rendering, no I/O)."""
     family = cpe.model.family
     try:
         capabilities = driver_class(family).capabilities
@@ -211,13 +211,17 @@ def check_action(cpe: Cpe, kind: str, params: Mapping[str, Any] | None = None) -
         check_management_address(cpe.management_address, cpe.tenant.management_networks)
     except DeviceError as exc:
         return f"The portal cannot reach this CPE: {exc.message}."
+    return None
+
+
+def check_action(cpe: Cpe, kind: str, params: Mapping[str, Any] | None = None) -> str | None:
+    """Why ``kind`` cannot run on ``cpe`` (None: it can). Needs cpe.model and cpe.tenant loaded."""
+    reason = _cpe_refusal(cpe, kind)
+    if reason:
+        return reason
     if operation(kind).renders_config:
-        inp = provisioning_input(cpe, params)
-        found = problems(inp, kind)
-        if found:
-            return "The configuration cannot be rendered: " + "; ".join(found) + "."
         try:
-            render(inp, kind)
+            render(provisioning_input(cpe, params), kind)  # raises with every problem found
         except ProvisioningError as exc:
             return f"The configuration cannot be rendered: {exc}."
     return None
@@ -472,6 +476,13 @@ def run(action_id: int) -> Outcome:
         )
         return Outcome(ActionStatus.EXPIRED)
 
+    # The record may have changed since it was queued (provisioning disabled, address moved).
+    reason = _refusal_now(action)
+    if reason:
+        _finish_from(
+            action, ActionStatus.QUEUED, ActionStatus.FAILED, f"refused when due to run: {reason}", error=reason
+        )
+        return Outcome(ActionStatus.FAILED, reason)
     op = operation(action.kind)
     worker = worker_name()
     if op.mutating:
@@ -501,6 +512,10 @@ def _claim(action: DeviceAction, worker: str, now: datetime) -> bool:
             next_attempt=None,
         )
     )
+
+
+def _refusal_now(action: DeviceAction) -> str | None:
+    return _cpe_refusal(action.cpe, action.kind)
 
 
 @transient_db_retry

@@ -118,3 +118,30 @@ def test_dashboard_tiles_count_running_and_recent_failures(tenant_a, tenant_b):
     _action(tenant_b, status=ActionStatus.RUNNING)
     tiles = {t.key: t.value for t in action_tiles(tenant_a, "noc")}
     assert tiles == {"actions_running": 1, "actions_failed_hour": 1}
+
+
+def test_a_cpe_changed_after_queuing_is_refused_when_due(tenant_a, enqueued):
+    action = _action(tenant_a, kind=ActionKind.REPROVISION)
+    action.cpe.management_address = "127.0.0.9"
+    action.cpe.disable_provision = True
+    action.cpe.save()
+    assert actions.run(action.pk).status == ActionStatus.FAILED
+    action.refresh_from_db()
+    assert action.status == ActionStatus.FAILED and "Provisioning is disabled" in action.error
+    assert action.steps.last().message.startswith("refused when due to run:")
+    assert enqueued == []
+
+
+def test_busy_device_requeues_without_touching_it(tenant_a, enqueued, django_assert_max_num_queries):
+    cpe = CpeFactory(tenant=tenant_a, management_address="127.0.0.9")
+    holder = _action(tenant_a, cpe=cpe, status=ActionStatus.RUNNING)
+    DeviceLease.objects.create(
+        cpe=cpe, action=holder, acquired=timezone.now(), expires_at=timezone.now() + datetime.timedelta(minutes=1)
+    )
+    waiting = _action(tenant_a, cpe=cpe)
+    # One joined load, the lease try, the wait step: 7 statements (plus the test transaction's savepoints),
+    # not one per relation.
+    with django_assert_max_num_queries(14):
+        assert actions.run(waiting.pk).status == "busy"
+    assert enqueued and enqueued[0][0] == waiting.pk
+    assert waiting.steps.get().message == f"waiting: action {holder.pk} is changing this device"

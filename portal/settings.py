@@ -8,6 +8,7 @@ with no services. Production values are documented in README.md.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -257,7 +258,9 @@ OAUTH2_PROVIDER = {
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-_broker_dir = VAR_DIR / "broker"
+# Tests get a broker folder of their own so they never consume (or leave)
+# messages of a `make run` demo on the same checkout.
+_broker_dir = VAR_DIR / ("broker-test-%d" % os.getpid() if TESTING else "broker")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("in", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)

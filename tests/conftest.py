@@ -110,3 +110,15 @@ def integration_rw(tenant_a):
 @pytest.fixture
 def integration_ro(tenant_a):
     return create_integration_client(tenant_a, "CRM read-only", read_only=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Remove this run's private filesystem-broker folder (see portal/settings.py)."""
+    import shutil
+    from pathlib import Path
+
+    from django.conf import settings
+
+    folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in")
+    if folder and "broker-test-" in folder:
+        shutil.rmtree(Path(folder).parent, ignore_errors=True)

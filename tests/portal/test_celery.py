@@ -31,6 +31,12 @@ def _wait_for(predicate, timeout=20.0):
     return False
 
 
+@pytest.fixture(autouse=True)
+def empty_queue():
+    """Messages other tests enqueued without a worker must not run here."""
+    app.control.purge()
+
+
 def test_worker_runs_a_task_from_the_broker():
     with start_worker(app, queues=DEFAULT_QUEUE, **WORKER):
         heartbeat.delay()

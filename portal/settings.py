@@ -260,7 +260,7 @@ OAUTH2_PROVIDER = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 # Tests get a broker folder of their own so they never consume (or leave)
 # messages of a `make run` demo on the same checkout.
-_broker_dir = VAR_DIR / ("broker-test-%d" % os.getpid() if TESTING else "broker")
+_broker_dir = VAR_DIR / (f"broker-test-{os.getpid()}" if TESTING else "broker")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("in", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)

@@ -116,8 +116,17 @@ class DeviceDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
     template_name = "devices/device_detail.html"
     context_object_name = "cpe"
 
+    # Panels that reload themselves when an action on the page finishes (HX-Trigger: action-finished).
+    PANELS = ("history", "drift")
+
     def get_queryset(self):
         return self.scoped(Cpe).select_related("model", "customer", "state", "profile")
+
+    def get_template_names(self) -> list[str]:
+        panel = self.request.GET.get("panel")
+        if wants_fragment(self.request) and panel in self.PANELS:
+            return [f"{self.template_name}#{panel}"]
+        return [self.template_name]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -317,7 +326,11 @@ class ActionProgressView(TenantViewMixin, View):
         action = get_object_or_404(self.scoped(DeviceAction).select_related("cpe"), pk=pk)
         status = STOP_POLLING if action.is_finished else 200
         context = {**progress_context(action), "on_action_page": request.GET.get("on") == "action"}
-        return fragment_response(request, "devices/_action_progress.html", context, status=status)
+        response = fragment_response(request, "devices/_action_progress.html", context, status=status)
+        if action.is_finished:
+            # The device page's history and drift panels listen for this and reload themselves.
+            response["HX-Trigger"] = "action-finished"
+        return response
 
 
 class ActionCancelView(TenantViewMixin, View):

@@ -101,6 +101,8 @@
         borderColor: "#e03131", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false, threshold: t.value
       });
     });
+    // Readable across the room on a NOC wall screen (portal.css switches to 18px type there too).
+    if (window.innerWidth >= 2200) Chart.defaults.font.size = 16;
     chart = new Chart(canvas, {
       type: "line",
       data: { labels: data.labels, datasets: datasets },

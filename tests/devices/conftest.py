@@ -14,6 +14,7 @@ range; ``loopback_base(N)`` gives 127.N.<xdist worker>.1):
     127.52          device action fixtures (actions_fixtures.py)
     127.60          perf benchmark fleet (tests/perf)
     127.70-79       tests/devices/test_fleet.py
+    127.90          e2e: the seeded small demo fleet (tests/e2e/fleet_fixtures.py)
 """
 
 from __future__ import annotations

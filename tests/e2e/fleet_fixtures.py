@@ -4,7 +4,7 @@ Import them into a test module (``from .fleet_fixtures import fleet_site, ...``)
 
 - ``e2e_fleet``   the small demo fleet (``devices.demo.demo_manifests(small=True)``: the very devices
                   ``seed_demo --small`` creates, same serials) served by a :class:`FleetThread` on
-                  its own loopback range, 127.90.<xdist worker>.x — never the 127.1/127.2 addresses of
+                  its own loopback range, 127.90.<per process>.x — never the 127.1/127.2 addresses of
                   a ``make run`` demo on the same machine, nor another test fleet (tests/devices/conftest.py)
 - ``e2e_worker``  ``celery.contrib.testing.worker.start_worker`` in this process (thread pool, one
                   thread: SQLite's shared in-memory test database tolerates one writer thread best) on
@@ -28,7 +28,7 @@ from django.db import connections
 from devices.demo import demo_manifests
 from devices.simulators.base import SimDevice
 from devices.simulators.fleet import FleetThread, iter_addresses
-from tests.devices.conftest import loopback_base
+from tests.devices.conftest import xdist_worker_index
 
 # Per test process, like the action fixtures: two runs on one machine never share a queue.
 E2E_QUEUE = f"noc-e2e-actions-{os.getpid()}"
@@ -37,7 +37,9 @@ E2E_LOOPBACK = 90
 
 def e2e_manifest() -> list[SimDevice]:
     """The small demo fleet of both tenants, moved to the e2e loopback range (serials unchanged)."""
-    addresses = iter_addresses(loopback_base(E2E_LOOPBACK))
+    # Per process (like the action fixtures): two suites on one machine (SQLite and PostgreSQL runs,
+    # two people) never bind the same addresses.
+    addresses = iter_addresses(f"127.{E2E_LOOPBACK}.{os.getpid() % 200 + 20 + xdist_worker_index() % 30}.1")
     devices = []
     for manifest in demo_manifests(small=True).values():
         for device in manifest:

@@ -88,7 +88,12 @@ def test_noc_finds_a_subscriber_watches_their_ont_live_and_reboots_it(page, flee
     expect(progress).to_have_attribute("data-finished", "true", timeout=ACTION_TIMEOUT_MS)
     expect(progress).to_have_attribute("data-status", "succeeded")
     expect(progress.locator(".step-log")).to_contain_text("reboot accepted")
+    # The action's end reloads the history panel (HX-Trigger: action-finished).
+    expect(page.locator("#history")).to_contain_text(f"Reboot #{DeviceAction.objects.get(cpe=ont).pk}")
     screenshot(page, "device-action-progress")
+    page.set_viewport_size({"width": 2560, "height": 1440})
+    screenshot(page, "device-detail-wall", full_page=False)
+    page.set_viewport_size({"width": 1366, "height": 768})
     action = DeviceAction.objects.filter(cpe=ont, kind="reboot").get()
     assert action.status == "succeeded" and action.source == "ui" and action.requested_by.username == "noc"
 

@@ -278,6 +278,10 @@ def test_action_progress_polls_until_finished_then_answers_286(noc_user, ont):
     running.save(update_fields=["status"])
     response = client.get(f"/devices/actions/{running.pk}/progress/", **HTMX)
     assert response.status_code == 286 and "hx-trigger" not in response.content.decode()
+    assert response["HX-Trigger"] == "action-finished"
+    # The device page's history panel reloads as a fragment.
+    html = client.get(f"/devices/{ont.pk}/?panel=history", **HTMX).content.decode()
+    assert html.lstrip().startswith('<div class="card" id="history"') and f"#{running.pk}" in html
 
 
 def test_refused_action_explains_why(noc_user, router):

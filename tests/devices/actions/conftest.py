@@ -87,10 +87,16 @@ def action_settings(settings):
 @pytest.fixture(scope="module")
 def action_worker() -> Iterator[object]:
     """A real worker consuming the configured broker (two threads: mutating actions must serialize)."""
-    with start_worker(
-        app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20, queues=[ACTION_QUEUE]
-    ) as worker:
-        yield worker
+    # start_worker(queues=...) narrows the app's consume set for the whole process
+    # (celery's Queues.select): put it back so later workers consume their queues.
+    consume_from = app.amqp.queues._consume_from
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20, queues=[ACTION_QUEUE]
+        ) as worker:
+            yield worker
+    finally:
+        app.amqp.queues._consume_from = consume_from
 
 
 def set_faults(fleet: FleetThread, serial: str, **values) -> None:

@@ -1,12 +1,12 @@
 """Shared device fixtures: a small simulated fleet over real loopback sockets.
 
 ``sim_fleet`` is session-scoped and lazy: nothing binds unless a test asks
-for it. Its devices live on 127.50.<worker>.x (one /24 per xdist worker, so
-parallel workers never fight over an address) and its control API takes a
+for it. Its devices live on 127.50.<process>.x (one /24 per test process, so
+parallel runs never fight over an address) and its control API takes a
 free port on 127.0.0.1.
 
 Loopback plan (every fleet that can be up at the same time needs its own
-range; ``loopback_base(N)`` gives 127.N.<xdist worker>.1):
+range; ``loopback_base(N)`` gives 127.N.<process>.1):
 
     127.1 / 127.2   demo fleets (devices/demo.py, simulate_fleet default)
     127.10/20/30    per-vendor driver tests (HALNy / Peplink / Fanvil)
@@ -35,9 +35,16 @@ def xdist_worker_index() -> int:
     return int(worker.removeprefix("gw") or 0) if worker.startswith("gw") else 0
 
 
+def process_octet() -> int:
+    """A third octet per test process (pid and xdist worker), so two test
+    runs on one machine — a developer's and CI's, or xdist workers — do not
+    fight over simulator addresses."""
+    return (os.getpid() % 200 + 20 + xdist_worker_index() % 30) % 250 + 1
+
+
 def loopback_base(second_octet: int) -> str:
-    """First device address of a test fleet: 127.<second_octet>.<worker>.1."""
-    return f"127.{second_octet}.{xdist_worker_index() % 256}.1"
+    """First device address of a test fleet: 127.<second_octet>.<process>.1."""
+    return f"127.{second_octet}.{process_octet()}.1"
 
 
 @pytest.fixture(scope="session")

@@ -137,23 +137,26 @@ def _round(options, workers: int):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_fleet_poll_with_database_writes(fleet, quiet_httpx):  # noqa: F811
+def test_fleet_poll_with_database_writes(request, quiet_httpx):  # noqa: F811
     if connection.vendor != "postgresql":
         pytest.skip("the benchmark runs on PostgreSQL (see the test above)")
+    # Asked for here, not as an argument: the SQLite run that re-runs this file
+    # must not hold the fleet's addresses while its PostgreSQL child binds them.
+    sims = request.getfixturevalue("fleet")
     import logging
 
     from devices import polling
     from devices.models import DeviceSample, DeviceState
 
     logging.getLogger("devices.polling").setLevel(logging.WARNING)  # one line per batch is noise here
-    devices = fleet.devices
+    devices = sims.devices
     t0 = time.perf_counter()
     count = _create_cpes(devices)
     setup_s = time.perf_counter() - t0
     options = polling.PollSettings(concurrency=CONCURRENCY, timeout_s=5.0, deadline_s=20.0)
 
     first_s, first = _round(options, WORKERS)
-    bare = asyncio.run(_run_pass(PassResult("drivers, no DB"), fleet, poll_with_driver))
+    bare = asyncio.run(_run_pass(PassResult("drivers, no DB"), sims, poll_with_driver))
     second_s, second = _round(options, WORKERS)
 
     # The write phase's SQL does not grow with the batch: same count for 50 and 250 devices.
@@ -169,7 +172,8 @@ def test_fleet_poll_with_database_writes(fleet, quiet_httpx):  # noqa: F811
     assert sum(r.reached for r in first) == count
     assert DeviceState.objects.filter(online=True).count() == count
     assert DeviceSample.objects.count() >= 2 * count
-    assert per_batch[50] == per_batch[BATCH]
+    # 10 with no alert change; opening and closing alerts add one statement each.
+    assert max(per_batch.values()) <= 12, per_batch
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -194,8 +198,8 @@ def test_fleet_poll_with_database_writes(fleet, quiet_httpx):  # noqa: F811
         f"{'':>14}{'':>13}{'':>16}{len(bare.failures):>7}\n"
         f"{row('round 1 (creates states)', first_s, first)}\n"
         f"{row('round 2 (steady state)', second_s, second)}\n"
-        f"SQL queries of one batch (claim, load, write): {per_batch[50]} for 50 devices, "
-        f"{per_batch[BATCH]} for {BATCH}\n"
+        f"SQL queries of one batch (claim, load, write; +1 each when alerts open/close): "
+        f"{per_batch[50]} for 50 devices, {per_batch[BATCH]} for {BATCH}\n"
         f"round 2 reaches {(count / second_s) / (bare.devices / bare.wall_s):.0%} of the no-DB driver rate "
         f"(NOC_PERF_DEVICES={DEVICES})",
         flush=True,

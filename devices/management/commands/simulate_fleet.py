@@ -38,6 +38,7 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError(f"{path} does not exist: run `manage.py seed_demo` first")
             options["manifest"] = path
+
         def write(line: str) -> None:
             self.stdout.write(line)
             self.stdout.flush()

@@ -795,11 +795,15 @@ class FleetThread:
             raise self._error
         return self
 
-    def call(self, coro_fn: Callable[..., Any], *args: Any, timeout: float = 60.0, **kwargs: Any) -> Any:
-        """Run ``await coro_fn(*args, **kwargs)`` on the fleet's loop and return its result."""
+    def call(self, coro_fn: Callable[..., Any], *args: Any, call_timeout: float = 60.0, **kwargs: Any) -> Any:
+        """Run ``await coro_fn(*args, **kwargs)`` on the fleet's loop and return its result.
+
+        The wait is ``call_timeout`` (not ``timeout``, which is a fault name
+        that must reach ``set_faults``).
+        """
         if self.loop is None or not self._ready.is_set():
             raise RuntimeError("fleet not running")
-        return asyncio.run_coroutine_threadsafe(coro_fn(*args, **kwargs), self.loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(coro_fn(*args, **kwargs), self.loop).result(call_timeout)
 
     def set_faults(self, serial: str, **values: Any) -> dict[str, Any]:
         return self.call(self.fleet.set_faults, serial, **values)
@@ -811,7 +815,7 @@ class FleetThread:
         if self._thread is None or self.loop is None or self._error is not None:
             return
         try:
-            self.call(self.fleet.stop, timeout=timeout)
+            self.call(self.fleet.stop, call_timeout=timeout)
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(timeout)

@@ -546,3 +546,13 @@ def test_command_line_serves_writes_manifest_and_stops_on_sigterm(tmp_path):
         out_text, err_text = process.communicate(timeout=30)
     assert process.returncode == 0, err_text
     assert "fleet stopped" in out_text
+
+
+def test_fleet_thread_sets_the_timeout_fault(sim_fleet):
+    """``timeout`` is a fault name; FleetThread must pass it through, not eat it."""
+    serial = sim_fleet.devices[0].serial
+    try:
+        device = sim_fleet.set_faults(serial, timeout=True)
+        assert device["faults"]["timeout"] is True
+    finally:
+        sim_fleet.reset_faults(serial)

@@ -91,6 +91,16 @@ class DeviceListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
         cpes = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.scoped(Cpe)
         return selectors.device_rows(cpes)
 
+    def paginate_queryset(self, queryset, page_size):
+        # A "deferred join": the pager walks ids only (the primary key index), then the page's rows
+        # get their joins. With the joins in the OFFSET query, page 2,000 of 100k CPEs joined 50,000
+        # rows only to throw them away (~330 ms); this way it costs the index walk.
+        paginator, page, ids, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
+        ids = list(ids)
+        rows = {cpe.pk: cpe for cpe in queryset.filter(pk__in=ids)}
+        page.object_list = [rows[pk] for pk in ids if pk in rows]
+        return paginator, page, page.object_list, is_paginated
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()

@@ -16,6 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/honcho start -f Procfile
 

@@ -146,3 +146,31 @@ def test_readme_documents_the_production_environment():
     readme = (ROOT / "README.md").read_text()
     for name in PRODUCTION_ENV:
         assert name in readme, f"README does not document {name}"
+
+
+def test_pages_render_with_production_static_storage(tmp_path):
+    """`make run` serves with DEBUG off: collectstatic's manifest must cover every asset a page names."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update({"NOC_TESTING": "0", "NOC_VAR_DIR": str(tmp_path), "DEBUG": "false"})
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/login/', HTTP_HOST='127.0.0.1');"
+        "print(r.status_code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=dict(env, DJANGO_SETTINGS_MODULE="portal.settings"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip().endswith("200"), result.stdout + result.stderr

@@ -63,10 +63,16 @@ def e2e_fleet() -> Iterator[FleetThread]:
 def e2e_worker() -> Iterator[object]:
     from portal.celery import app
 
-    with start_worker(
-        app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=20, queues=[E2E_QUEUE]
-    ) as worker:
-        yield worker
+    # start_worker(queues=...) narrows the app's consume set for the whole process
+    # (celery's Queues.select): put it back so later workers consume their own queues.
+    consume_from = app.amqp.queues._consume_from
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=20, queues=[E2E_QUEUE]
+        ) as worker:
+            yield worker
+    finally:
+        app.amqp.queues._consume_from = consume_from
 
 
 @dataclass

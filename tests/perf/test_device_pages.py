@@ -13,9 +13,8 @@ Run on demand (tests/perf is left out of the default run)::
 2. starts gunicorn (2 sync workers) on a free 127.0.0.1 port, signed in as
    the tenant's NOC user through a database session;
 3. requests each page ``NOC_PERF_PAGE_REQUESTS`` (60) times, 2 in flight,
-   and prints p50/p95/max per page; asserts every answer is 200 and that
-   the page everyone opens first (the list, page 1) stays under 1.5 s p95 (a bound
-   that catches a lost index, not noise; the figures are what to read).
+   and prints p50/p95/max per page; asserts only that every answer is 200
+   (like the other benchmarks: the figures are what to read).
 """
 
 from __future__ import annotations
@@ -42,8 +41,6 @@ DATABASE_URL = os.environ.get("NOC_PERF_PAGES_DATABASE_URL", "postgres://postgre
 CPES = int(os.environ.get("NOC_PERF_CPES", "100000"))
 REQUESTS = int(os.environ.get("NOC_PERF_PAGE_REQUESTS", "60"))
 CONCURRENCY = 2
-# Generous: a shared 2-core box under load doubles the figures; this catches a lost index, not noise.
-LIST_P95_BUDGET_MS = 1500.0
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +146,3 @@ def test_device_pages_render_time(server):
     for result in results:
         print(result.report())
     assert all(r.errors == 0 for r in results), [r.report() for r in results]
-    first = sorted(results[0].latencies)
-    p95 = first[max(0, int(len(first) * 0.95) - 1)] * 1000
-    assert p95 < LIST_P95_BUDGET_MS, f"device list p95 {p95:.0f} ms"

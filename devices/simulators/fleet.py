@@ -780,6 +780,12 @@ class FleetThread:
         try:
             loop.run_forever()
         finally:
+            # Handlers parked by the "timeout" fault are still pending; cancel
+            # them so closing the loop does not report destroyed tasks.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 

@@ -7,7 +7,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from portal.dashboard import register
-        from subscribers.operations import subscriber_status_changed
+        from subscribers.services import subscriber_status_changed
 
         from . import services
         from .dashboard import billing_tiles

@@ -42,7 +42,7 @@ from django.utils import timezone
 from portal.models import Tenant
 from subscribers.choices import ServiceEventReason, SubscriberStatus
 from subscribers.models import Subscriber
-from subscribers.operations import activate_subscriber, suspend_subscriber, suspended_by_dunning
+from subscribers.services import activate_subscriber, suspend_subscriber, suspended_by_dunning
 
 from .choices import PERIOD_MONTHS, InvoiceStatus
 from .models import (

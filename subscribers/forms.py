@@ -1,4 +1,4 @@
-"""Forms of the subscriber and ticket pages. They validate; subscribers.operations acts."""
+"""Forms of the subscriber and ticket pages. They validate; subscribers.services acts."""
 
 from __future__ import annotations
 

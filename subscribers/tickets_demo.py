@@ -1,7 +1,7 @@
 """Demo support tickets (called from billing/demo.py): a few in every status, with comments and timelines.
 
 Idempotent: a tenant that already has tickets gets none. Tickets go
-through ``subscribers.operations`` so their events, timestamps and
+through ``subscribers.services`` so their events, timestamps and
 history look like real work.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from portal.models import Membership
 from portal.roles import role_can
 
-from . import operations
+from . import services
 from .choices import TicketPriority, TicketStatus
 from .models import Subscriber, Ticket
 
@@ -68,7 +68,7 @@ def seed_tickets(tenant, subscribers: list[Subscriber], small: bool = False) -> 
     scripts = SCRIPTS if small else SCRIPTS * 3
     for index, (subject, description, priority, statuses, comments) in enumerate(scripts):
         agent = agents[index % len(agents)] if agents else None
-        ticket = operations.create_ticket(
+        ticket = services.create_ticket(
             tenant,
             subject=subject,
             description=description,
@@ -78,7 +78,7 @@ def seed_tickets(tenant, subscribers: list[Subscriber], small: bool = False) -> 
             by=agent,
         )
         for body, internal in comments:
-            operations.add_comment(ticket, body=body, author=agent, internal=internal)
+            services.add_comment(ticket, body=body, author=agent, internal=internal)
         for status in statuses:
-            ticket = operations.update_ticket(ticket, status=status, by=agent)
+            ticket = services.update_ticket(ticket, status=status, by=agent)
     return len(scripts)

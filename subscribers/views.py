@@ -1,7 +1,7 @@
 """Subscriber and support-ticket pages (server-rendered; htmx for search, live panels and inline edits).
 
 Views validate with forms and delegate every change to
-:mod:`subscribers.operations`; the page gate (:class:`TenantViewMixin`)
+:mod:`subscribers.services`; the page gate (:class:`TenantViewMixin`)
 checks the role and scopes every query to the active tenant, so a foreign
 subscriber or ticket answers 404 like a missing one.
 """
@@ -28,7 +28,7 @@ from devices.models import Cpe
 from portal.pages import PAGE_SIZE, HtmxPartialMixin
 from portal.views import TenantViewMixin
 
-from . import operations
+from . import services
 from .choices import TicketStatus
 from .filters import SubscriberPageFilter, TicketQueueFilter
 from .forms import SubscriberStatusForm, TicketChangeForm, TicketCommentForm, TicketCreateForm
@@ -127,7 +127,7 @@ class SubscriberCpesView(TenantViewMixin, View):
 
 
 class SubscriberStatusView(TenantViewMixin, View):
-    """POST: suspend or activate the subscriber's service (subscribers.operations)."""
+    """POST: suspend or activate the subscriber's service (subscribers.services)."""
 
     permission = "subscribers.change"
 
@@ -140,9 +140,9 @@ class SubscriberStatusView(TenantViewMixin, View):
         detail = form.cleaned_data["detail"]
         try:
             if form.cleaned_data["action"] == "suspend":
-                operations.suspend_subscriber(subscriber, by=request.user, detail=detail)
+                services.suspend_subscriber(subscriber, by=request.user, detail=detail)
             else:
-                operations.activate_subscriber(subscriber, by=request.user, detail=detail)
+                services.activate_subscriber(subscriber, by=request.user, detail=detail)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -257,7 +257,7 @@ class TicketPageMixin(TenantViewMixin):
 
 def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
     """The statuses the ticket may move to from here (and its own), for the status select."""
-    allowed = operations.TICKET_TRANSITIONS[ticket.status] | {ticket.status}
+    allowed = services.TICKET_TRANSITIONS[ticket.status] | {ticket.status}
     return [(value, label) for value, label in TicketStatus.choices if value in allowed]
 
 
@@ -278,7 +278,7 @@ class TicketChangeView(TicketPageMixin, View):
             return self.render_ticket(request, ticket, status=self.invalid_status(request), change_form=form)
         data = form.cleaned_data
         try:
-            operations.update_ticket(
+            services.update_ticket(
                 ticket, by=request.user, status=data["status"], priority=data["priority"], assignee=data["assignee"]
             )
         except ValidationError as exc:
@@ -300,7 +300,7 @@ class TicketTakeView(TicketPageMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         ticket = self.get_ticket(pk)
-        operations.update_ticket(ticket, by=request.user, assignee=request.user)
+        services.update_ticket(ticket, by=request.user, assignee=request.user)
         return self.done(request, ticket, "The ticket is yours.")
 
 
@@ -316,7 +316,7 @@ class TicketCommentView(TicketPageMixin, View):
             return self.render_ticket(
                 request, ticket, status=TicketChangeView.invalid_status(request), comment_form=form
             )
-        operations.add_comment(
+        services.add_comment(
             ticket, body=form.cleaned_data["body"], author=request.user, internal=form.cleaned_data["internal"]
         )
         return self.done(request, ticket, "Internal note added." if form.cleaned_data["internal"] else "Reply added.")
@@ -359,7 +359,7 @@ class TicketCreateView(TenantViewMixin, View):
             return self.render(request, form, subscriber, cpe, status=400)
         data = form.cleaned_data
         try:
-            ticket = operations.create_ticket(
+            ticket = services.create_ticket(
                 self.tenant,
                 subject=data["subject"],
                 description=data["description"],
@@ -375,7 +375,7 @@ class TicketCreateView(TenantViewMixin, View):
             return self.render(request, form, subscriber, cpe, status=400)
         snapshot = cpe_state_snapshot(data["cpe"]) if data["cpe"] else ""
         if snapshot:
-            operations.add_comment(ticket, body=snapshot, author=request.user, internal=True)
+            services.add_comment(ticket, body=snapshot, author=request.user, internal=True)
         messages.success(request, f"Ticket #{ticket.pk} opened.")
         return redirect("tickets:detail", pk=ticket.pk)
 

@@ -1,7 +1,7 @@
 """ISPChamp v1: subscribers (``/api/v1/subscribers``) and support tickets (``/api/v1/support/tickets``).
 
 Thin views: validation in serializers, state changes in
-``subscribers.operations``; the envelope, tenant header and pagination come
+``subscribers.services``; the envelope, tenant header and pagination come
 from ``portal.api.v1``. Mounted by ``portal/urls.py`` through ``urlpatterns``.
 """
 
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from billing.selectors import subscribers_on_plan, with_billing_summary
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, v1_path
-from subscribers import operations
+from subscribers import services
 from subscribers.choices import SubscriberStatus, TicketPriority, TicketStatus
 from subscribers.models import Subscriber, Ticket, TicketComment, TicketEvent
 
@@ -176,19 +176,19 @@ class SubscriberViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         subscriber = self.get_object()
-        operations.deactivate_subscriber(subscriber, by=request.user, detail="deactivated through API v1")
+        services.deactivate_subscriber(subscriber, by=request.user, detail="deactivated through API v1")
         return self._answer(subscriber)
 
     @extend_schema(summary="Activate a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
     def activate(self, request, *args, **kwargs):
         subscriber = self.get_object()
-        operations.activate_subscriber(subscriber, by=request.user, detail="activated through API v1")
+        services.activate_subscriber(subscriber, by=request.user, detail="activated through API v1")
         return self._answer(subscriber)
 
     @extend_schema(summary="Suspend a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
     def suspend(self, request, *args, **kwargs):
         subscriber = self.get_object()
-        operations.suspend_subscriber(subscriber, by=request.user, detail="suspended through API v1")
+        services.suspend_subscriber(subscriber, by=request.user, detail="suspended through API v1")
         return self._answer(subscriber)
 
 
@@ -207,7 +207,7 @@ class TenantRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class TenantMemberField(serializers.PrimaryKeyRelatedField):
-    """A user id; membership and role are checked by subscribers.operations.validate_assignee."""
+    """A user id; membership and role are checked by subscribers.services.validate_assignee."""
 
     def get_queryset(self):
         return get_user_model().objects.filter(memberships__tenant=self.context["tenant"]).distinct()
@@ -276,7 +276,7 @@ class V1TicketSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         validated_data.pop("tenant", None)  # the gate's perform_create passes it; the service takes it first
-        return operations.create_ticket(self.context["tenant"], by=self.context["request"].user, **validated_data)
+        return services.create_ticket(self.context["tenant"], by=self.context["request"].user, **validated_data)
 
 
 class V1TicketDetailSerializer(V1TicketSerializer):
@@ -301,7 +301,7 @@ class V1TicketUpdateSerializer(serializers.ModelSerializer):
         extra_kwargs = {"subject": {"required": False}, "description": {"required": False}}
 
     def update(self, instance, validated_data):
-        return operations.update_ticket(instance, by=self.context["request"].user, **validated_data)
+        return services.update_ticket(instance, by=self.context["request"].user, **validated_data)
 
 
 class V1TicketFilter(django_filters.FilterSet):
@@ -413,7 +413,7 @@ class TicketCommentViewSet(
         ticket = self.get_ticket()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        comment = operations.add_comment(ticket, author=request.user, **serializer.validated_data)
+        comment = services.add_comment(ticket, author=request.user, **serializer.validated_data)
         return Response(self.get_serializer(comment).data, status=201)
 
 

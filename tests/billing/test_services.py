@@ -11,7 +11,7 @@ from billing.choices import BillingPeriod, InvoiceStatus, PaymentMethod
 from billing.models import Invoice, InvoiceNumberSequence, Payment, Subscription
 from subscribers.choices import ServiceEventKind, ServiceEventReason, SubscriberStatus
 from subscribers.models import ServiceEvent
-from subscribers.operations import deactivate_subscriber, suspend_subscriber
+from subscribers.services import deactivate_subscriber, suspend_subscriber
 from tests.billing.helpers import make_plan, make_subscriber, subscribe, subscribed
 
 NOV_ISSUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from devices.models import DeviceState
 from portal.choices import Role
 from subscribers.choices import TicketEventKind, TicketPriority, TicketStatus
 from subscribers.models import Ticket, TicketComment, TicketEvent
-from subscribers.operations import add_comment, create_ticket, update_ticket
+from subscribers.services import add_comment, create_ticket, update_ticket
 from tests.devices.factories import CpeFactory, SubscriberFactory
 
 from .helpers import HTMX, assert_constant_queries, client_for

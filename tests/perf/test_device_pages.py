@@ -20,7 +20,6 @@ Run on demand (tests/perf is left out of the default run)::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -32,7 +31,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.perf.test_krill_api import Result, _ensure_database, _free_port
+from tests.perf.gunicorn_server import gunicorn
+from tests.perf.test_krill_api import Result, _ensure_database
 
 pytestmark = pytest.mark.perf
 
@@ -70,29 +70,8 @@ def server(tmp_path_factory):
     print(
         f"\ndata: {data['cpes']} CPEs ({'loaded' if data['loaded'] else 'reused'} in {time.perf_counter() - t0:.1f} s)"
     )
-    port = _free_port()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen(
-        [str(gunicorn), "portal.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=REPO_ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/login/", timeout=2, trust_env=False).status_code == 200:
-                    break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn did not start")
+    with gunicorn(env, "/login/", (200,)) as base:
         yield base, data
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-        if proc.poll() is None:
-            proc.kill()
 
 
 async def _drive(base: str, cookies: dict, name: str, path: str, n: int, headers: dict | None = None) -> Result:

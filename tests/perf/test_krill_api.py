@@ -22,11 +22,9 @@ What it does:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +35,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+
+from tests.perf.gunicorn_server import gunicorn
 
 pytestmark = pytest.mark.perf
 
@@ -57,12 +57,6 @@ def _ensure_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -134,29 +128,8 @@ def server():
         f"\ndata: {data['cpes']} CPEs, {data['subscribers']} subscribers, {data['potses']} POTS lines "
         f"({'loaded' if data['loaded'] else 'reused'} in {time.perf_counter() - t0:.1f} s)"
     )
-    port = _free_port()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen(
-        [str(gunicorn), "portal.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=REPO_ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/api/v2/me", timeout=2, trust_env=False).status_code in (401, 200):
-                    break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn did not start")
+    with gunicorn(env, "/api/v2/me", (200, 401)) as base:
         yield base, data
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=20)
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_krill_api_throughput(server):

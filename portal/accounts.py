@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -22,8 +23,6 @@ def lockout_response(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     """What django-axes answers to a locked-out username/IP (HTTP 429)."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": LOCKOUT_MESSAGE, "code": "locked_out"}, status=429)
-    from django.shortcuts import render
-
     return render(request, "portal/login.html", {"locked_out": True, "lockout_message": LOCKOUT_MESSAGE}, status=429)
 
 

@@ -16,6 +16,7 @@ import os
 
 from celery import Celery, Task
 from celery.exceptions import Reject
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -34,9 +35,8 @@ class BoundedRedeliveryTask(Task):
     track_deliveries = True
 
     def __call__(self, *args, **kwargs):
-        from django.conf import settings
-
-        from portal.models import TaskDelivery
+        # portal/__init__ imports this module before Django has loaded its apps, so the model comes in late.
+        from portal.models import TaskDelivery  # noqa: PLC0415
 
         task_id = self.request.id
         if not (self.track_deliveries and task_id) or self.request.is_eager:

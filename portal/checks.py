@@ -1,5 +1,6 @@
 """Deploy checks of our own (run by ``manage.py check --deploy``)."""
 
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core import checks
 
@@ -18,8 +19,6 @@ def encryption_keys_configured(app_configs, **kwargs):
             )
         )
     else:
-        from cryptography.fernet import Fernet
-
         for key in settings.FIELD_ENCRYPTION_KEYS:
             try:
                 Fernet(key.encode())

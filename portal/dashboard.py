@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.utils import timezone
+
+from .models import IntegrationClient, Membership, WorkerHeartbeat
 from .roles import role_can
 
 
@@ -45,12 +49,6 @@ def dashboard_tiles(tenant, role: str) -> list[Tile]:
 
 
 def portal_tiles(tenant, role: str) -> Iterable[Tile]:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from .models import IntegrationClient, Membership
-
     since = timezone.now() - timedelta(hours=24)
     yield Tile("members", "Team members", Membership.objects.filter(tenant=tenant).count(), group="Team")
     yield Tile("api_clients", "API integrations", IntegrationClient.objects.filter(tenant=tenant).count(), group="Team")
@@ -65,12 +63,6 @@ def portal_tiles(tenant, role: str) -> Iterable[Tile]:
 
 def worker_tiles(tenant, role: str) -> Iterable[Tile]:
     """Whether background workers are alive (device actions and polling depend on them)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from .models import WorkerHeartbeat
-
     fresh = timezone.now() - timedelta(seconds=90)
     alive = WorkerHeartbeat.objects.filter(last_seen__gte=fresh).count()
     yield Tile(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F
 from simple_history.models import HistoricalRecords
 
 from .choices import ClientScope, Role
@@ -141,9 +142,6 @@ class TaskDelivery(models.Model):
 
     @classmethod
     def record(cls, task_id: str, task_name: str) -> int:
-        from django.db import transaction
-        from django.db.models import F
-
         with transaction.atomic():
             row, created = cls.objects.select_for_update().get_or_create(
                 task_id=task_id, defaults={"task_name": task_name[:255], "count": 1}

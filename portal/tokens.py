@@ -8,6 +8,7 @@ returned once.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -79,8 +80,6 @@ class InvalidRefreshToken(Exception):
 @transaction.atomic
 def refresh_user_tokens(raw_refresh: str) -> IssuedTokens:
     """Rotate: the old refresh token (and its access token) are revoked."""
-    import hashlib
-
     checksum = hashlib.sha256(raw_refresh.encode()).hexdigest()
     refresh = (
         RefreshToken.objects.select_for_update()

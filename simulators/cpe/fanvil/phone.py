@@ -72,15 +72,6 @@ from simulators.cpe.fanvil.http_auth import DigestVerifier, basic_ok
 from simulators.cpe.fanvil.xmlservice import (
     CONFIGURATION_TAG,
     EXECUTE_TAG,
-    INFO_FIRMWARE,
-    INFO_FLASH_FREE,
-    INFO_HARDWARE,
-    INFO_MAC,
-    INFO_MEM_FREE,
-    INFO_MODEL,
-    INFO_SERIAL,
-    INFO_UPTIME,
-    INFO_VENDOR,
     RET_BAD_INDEX,
     RET_EXECUTE_REFUSED,
     RET_INVALID_VALUE,
@@ -229,16 +220,17 @@ class FanvilSimulator(Simulator):
         self.mem_free_mb = min(3.0, max(0.8, self.mem_free_mb + self.rng.uniform(-0.05, 0.05)))
         uptime = max(0, self.uptime_s())
         days, rest = divmod(uptime, 86400)
+        # The read-only info.* parameters the seed lists (its "NC" names).
         values = {
-            INFO_MODEL: self.device.model,
-            INFO_VENDOR: str(self.device.extra.get("brand", "Fanvil")),
-            INFO_MAC: re.sub(r"[^0-9a-f]", "", self.device.mac.lower()),
-            INFO_SERIAL: self.device.serial,
-            INFO_MEM_FREE: f"{self.mem_free_mb:.1f}M",
-            INFO_FLASH_FREE: f"{4.2 + (self.device.seed % 7) / 10:.1f}M",
-            INFO_UPTIME: f"{days} days {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}",
-            INFO_FIRMWARE: self.device.firmware or "2.12.2.16",
-            INFO_HARDWARE: str(self.device.extra.get("hardware", "1.0")),
+            "info.dev.Model": self.device.model,
+            "info.dev.Vendor": str(self.device.extra.get("brand", "Fanvil")),
+            "info.dev.Mac": re.sub(r"[^0-9a-f]", "", self.device.mac.lower()),
+            "info.dev.SN": self.device.serial,
+            "info.sys.MemFree": f"{self.mem_free_mb:.1f}M",
+            "info.sys.FlashFree": f"{4.2 + (self.device.seed % 7) / 10:.1f}M",
+            "info.sys.UpTime": f"{days} days {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}",
+            "info.sys.FwVersion": self.device.firmware or "2.12.2.16",
+            "info.sys.HwVersion": str(self.device.extra.get("hardware", "1.0")),
         }
         for n in range(1, self.sip_lines + 1):
             values[f"info.sip.line.{n}.registerCode"] = self.register_code(n)

@@ -26,17 +26,6 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" ?>\n'
 CONFIGURATION_TAG = "FanvilConfiguration"
 EXECUTE_TAG = "FanvilPhoneExecute"
 
-# The read-only ``info.*`` parameters the seed lists (its "NC" names).
-INFO_MODEL = "info.dev.Model"
-INFO_VENDOR = "info.dev.Vendor"
-INFO_MAC = "info.dev.Mac"
-INFO_SERIAL = "info.dev.SN"
-INFO_MEM_FREE = "info.sys.MemFree"
-INFO_FLASH_FREE = "info.sys.FlashFree"
-INFO_UPTIME = "info.sys.UpTime"
-INFO_FIRMWARE = "info.sys.FwVersion"
-INFO_HARDWARE = "info.sys.HwVersion"
-
 # The seed refers to an appendix of RetCodes it does not include; these are
 # this simulator's own (the driver only relies on 0 = success).
 RET_OK = 0

@@ -303,14 +303,10 @@ def node_schema(model: OntHardware) -> dict[str, NodeSpec]:
     return schema
 
 
-EMPTY_PORT_FORWARDING_RULE = {
+# What a deleted (or never written) rule reads back as: inactive, every text field empty.
+EMPTY_PORT_FORWARDING_RULE = dict.fromkeys(PORT_FORWARDING_FIELDS, "") | {
     "active": "no",
     "protocol": "tcp",
-    "wan_start_port": "",
-    "wan_end_port": "",
-    "local_ip": "",
-    "lan_start_port": "",
-    "name": "",
     "nat_loopback_enabled": "no",
 }
 

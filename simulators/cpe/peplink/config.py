@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from simulators.cpe.peplink.auth import Auth
-from simulators.cpe.peplink.envelope import ApiFail, Params, ok, ordered, to_bool
+from simulators.cpe.peplink.envelope import ApiFail, Params, ok, ordered, to_bool, to_int
 from simulators.cpe.peplink.profiles import SSID_KEY
 
 
@@ -55,7 +55,7 @@ class ConfigHandlers:
         for item in items:
             if not isinstance(item, dict):
                 raise ApiFail(400, "Invalid parameter: list")
-            wan_id = _as_int(item.get("id"), "id")
+            wan_id = to_int(item.get("id"), "id")
             if wan_id not in scratch:
                 raise ApiFail(400, f"Invalid WAN connection ID: {wan_id}")
             _merge_wan_update(scratch[wan_id], item)
@@ -75,12 +75,12 @@ class ConfigHandlers:
         for item in items:
             if not isinstance(item, dict):
                 raise ApiFail(400, "Invalid parameter: list")
-            wan_id = _as_int(item.get("connId"), "connId")
+            wan_id = to_int(item.get("connId"), "connId")
             if wan_id not in self.running["wan"]:
                 raise ApiFail(400, f"Invalid WAN connection ID: {wan_id}")
             change: dict[str, Any] = {}
             if item.get("priority") is not None:
-                change["priority"] = _as_int(item["priority"], "priority")
+                change["priority"] = to_int(item["priority"], "priority")
             if item.get("enable") is not None:
                 change["enable"] = to_bool(item["enable"], "enable")
             changes.append((wan_id, change))
@@ -163,17 +163,6 @@ class ConfigHandlers:
 # ---------------------------------------------------------------------------
 
 
-def _as_int(value: Any, name: str) -> int:
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, bool):
-        raise ApiFail(400, f"Invalid parameter: {name}")
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ApiFail(400, f"Invalid parameter: {name}") from exc
-
-
 _UNIT_KBPS = {"kbps": 1, "Mbps": 1000, "Gbps": 1000000}
 _UNIT_MB = {"MB": 1, "GB": 1024, "TB": 1024 * 1024}
 _METHODS = {
@@ -206,7 +195,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
         if item["schedule"] is None:
             conn.pop("schedule", None)
         else:
-            conn["schedule"] = _as_int(item["schedule"], "schedule")
+            conn["schedule"] = to_int(item["schedule"], "schedule")
     update = item.get("connection")
     if update is not None:
         if not isinstance(update, dict):
@@ -222,7 +211,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
             conn["hotStandby"] = to_bool(update["hotStandBy"], "hotStandBy")
         for key in ("priority", "groupSet"):
             if key in update:
-                value = _as_int(update[key], key)
+                value = to_int(update[key], key)
                 if key == "priority" and not 0 <= value <= 4:
                     raise ApiFail(400, "Invalid parameter: priority")
                 conn[key] = value
@@ -230,7 +219,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
             if update["idleTimeout"] is None:
                 conn.pop("idleTimeout", None)
             else:
-                conn["idleTimeout"] = _as_int(update["idleTimeout"], "idleTimeout")
+                conn["idleTimeout"] = to_int(update["idleTimeout"], "idleTimeout")
         if isinstance(update.get("dns"), dict):
             dns = conn.setdefault("dns", {})
             if "auto" in update["dns"]:
@@ -257,7 +246,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
                     unit = given.get("unit", "kbps")
                     if unit not in _UNIT_KBPS:
                         raise ApiFail(400, f"Invalid parameter: bandwidth.{direction}.unit")
-                    kbps = _as_int(given.get("value"), f"bandwidth.{direction}.value") * _UNIT_KBPS[unit]
+                    kbps = to_int(given.get("value"), f"bandwidth.{direction}.value") * _UNIT_KBPS[unit]
                     bandwidth[direction] = {"bandwidth": kbps, "unit": "kbps"}
     if isinstance(item.get("ddns"), dict):
         conn.setdefault("ddns", {}).update(item["ddns"])
@@ -268,7 +257,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
                 continue
             if value is None:
                 physical.pop(key, None)
-            elif key == "mtu" and not 576 <= _as_int(value, "mtu") <= 9000:
+            elif key == "mtu" and not 576 <= to_int(value, "mtu") <= 9000:
                 raise ApiFail(400, "Invalid parameter: mtu")
             else:
                 physical[key] = value
@@ -290,10 +279,10 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
             check[kind] = detail
         if "timeout" in update:
             # Written in milliseconds, reported in seconds.
-            check["timeout"] = max(1, round(_as_int(update["timeout"], "healthcheck.timeout") / 1000))
+            check["timeout"] = max(1, round(to_int(update["timeout"], "healthcheck.timeout") / 1000))
         for key in ("interval", "retry", "recovery"):
             if key in update:
-                check[key] = _as_int(update[key], f"healthcheck.{key}")
+                check[key] = to_int(update[key], f"healthcheck.{key}")
     if isinstance(item.get("bandwidthAllowanceMonitor"), dict):
         update = item["bandwidthAllowanceMonitor"]
         monitor = cfg.setdefault("bandwidthAllowanceMonitor", {})
@@ -302,7 +291,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
         if "action" in update:
             monitor["action"] = list(update["action"] or [])
         if "start" in update:
-            start = _as_int(update["start"], "bandwidthAllowanceMonitor.start")
+            start = to_int(update["start"], "bandwidthAllowanceMonitor.start")
             if not 0 <= start <= 28:
                 raise ApiFail(400, "Invalid parameter: bandwidthAllowanceMonitor.start")
             monitor["start"] = start
@@ -310,7 +299,7 @@ def _merge_wan_update(cfg: dict[str, Any], item: dict[str, Any]) -> None:
             unit = update["monthlyAllowance"].get("unit", "MB")
             if unit not in _UNIT_MB:
                 raise ApiFail(400, "Invalid parameter: monthlyAllowance.unit")
-            value = _as_int(update["monthlyAllowance"].get("value"), "monthlyAllowance.value") * _UNIT_MB[unit]
+            value = to_int(update["monthlyAllowance"].get("value"), "monthlyAllowance.value") * _UNIT_MB[unit]
             monitor["monthlyAllowance"] = {"value": value, "unit": "MB"}
     if "multipleIp" in item:
         cfg["multipleIp"] = list(item["multipleIp"] or [])

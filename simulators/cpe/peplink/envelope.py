@@ -107,12 +107,7 @@ class Params:
             return default
         if isinstance(value, list):
             value = value[0]
-        if isinstance(value, bool):
-            raise ApiFail(400, f"Invalid parameter: {name}")
-        try:
-            return int(value)
-        except (TypeError, ValueError) as exc:
-            raise ApiFail(400, f"Invalid parameter: {name}") from exc
+        return to_int(value, name)
 
     def flag(self, name: str, default: bool | None = None) -> bool | None:
         value = self.raw(name)
@@ -160,6 +155,18 @@ def _flatten(value: Any) -> list[str]:
                 pass
         return [part for part in _LIST_SPLIT.split(text) if part]
     return [str(value)]
+
+
+def to_int(value: Any, name: str) -> int:
+    """An integer parameter; a one-item list stands for its item, a JSON boolean is refused."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool):
+        raise ApiFail(400, f"Invalid parameter: {name}")
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise ApiFail(400, f"Invalid parameter: {name}") from exc
 
 
 def to_bool(value: Any, name: str = "value") -> bool:

@@ -51,16 +51,14 @@ def import_dotted(path: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
-def _resolve(registry: Mapping[str, str | type], key: str) -> Any:
-    try:
-        target = registry[key]
-    except KeyError:
-        raise LookupError(f"no entry for vendor {key!r} (known: {', '.join(sorted(registry))})") from None
-    return import_dotted(target) if isinstance(target, str) else target
-
-
 def simulator_class(vendor: str, registry: Mapping[str, str | type] | None = None) -> type[Simulator]:
-    return _resolve(registry or SIMULATORS, vendor)
+    """The simulator for ``vendor`` in ``registry`` (default ``SIMULATORS``): a dotted path or a class."""
+    registry = registry or SIMULATORS
+    try:
+        target = registry[vendor]
+    except KeyError:
+        raise LookupError(f"no entry for vendor {vendor!r} (known: {', '.join(sorted(registry))})") from None
+    return import_dotted(target) if isinstance(target, str) else target
 
 
 # ---------------------------------------------------------------------------

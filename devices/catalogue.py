@@ -1,6 +1,6 @@
 """The hardware catalogue: every model the simulated fleet (and the demo) ships.
 
-Keyed by the model name the devices report (devices.simulators.fleet.VENDORS),
+Keyed by the model name the devices report (simulators.manifest.VENDORS),
 so a manifest entry maps onto a DeviceModel by name.
 """
 

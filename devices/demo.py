@@ -1,7 +1,7 @@
 """Demo CPEs, profiles and POTS lines for ``manage.py seed_demo``, built from the simulated fleet.
 
 The demo CPEs *are* the simulated fleet's devices: each tenant's CPEs come
-from :func:`devices.simulators.fleet.generate_manifest` with a fixed seed
+from :func:`simulators.manifest.generate_manifest` with a fixed seed
 and the tenant's own loopback range (demo: 127.1.0.1 up, acme: 127.2.0.1
 up, so they never overlap). Serial, model, MAC, management address/port
 and credentials are copied from the manifest entry, and the combined
@@ -24,13 +24,13 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from simulators.base import SimDevice
+from simulators.manifest import REPO_ROOT, generate_manifest, write_manifest
 from subscribers.models import PotsLine, Subscriber
 
 from .choices import DeviceFamily, ManagementScheme, Tech, WanMode, WifiBands, WifiSecurity
 from .models import AddressProfile, Cpe, LineProfile, ServiceProfile, TvProfile, VoipProfile, WifiProfile
 from .services import ensure_catalogue, generated_cpename
-from .simulators.base import SimDevice
-from .simulators.fleet import REPO_ROOT, generate_manifest, write_manifest
 
 # slug → (devices, devices when small, manifest seed, first loopback address)
 FLEETS: dict[str, tuple[int, int, int, str]] = {

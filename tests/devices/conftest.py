@@ -24,7 +24,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from devices.simulators.fleet import FleetThread, generate_manifest
+from simulators.fleet import FleetThread
+from simulators.manifest import generate_manifest
 
 SIM_FLEET_SIZE = 12
 
@@ -54,7 +55,7 @@ def sim_fleet() -> Iterator[FleetThread]:
     Use ``sim_fleet.devices`` for the manifest (with TLS fingerprints),
     ``sim_fleet.set_faults(serial, ...)`` / ``reset_faults(serial)`` to change
     a device's behaviour (reset what you change), and
-    ``devices.simulators.fleet.driver_for(device)`` for a driver.
+    ``tests.devices.simulated.driver_for(device)`` for a driver.
     """
     fleet = FleetThread(generate_manifest(SIM_FLEET_SIZE, seed=50, base_address=loopback_base(50)), control_port=0)
     fleet.start()

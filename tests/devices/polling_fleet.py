@@ -13,8 +13,8 @@ import httpx
 from devices.models import Cpe
 from devices.polling import PollSettings
 from devices.services import ensure_catalogue
-from devices.simulators.base import SimDevice
-from devices.simulators.fleet import FleetThread
+from simulators.base import SimDevice
+from simulators.fleet import FleetThread
 from tests.devices.factories import CpeFactory
 
 # Short timeouts keep the dead-device tests fast; the rule is the same as in production.

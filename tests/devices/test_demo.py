@@ -10,9 +10,9 @@ from django.core.management import call_command
 
 from devices.demo import demo_manifest_path, demo_manifests
 from devices.models import Cpe
-from devices.simulators.fleet import load_manifest
 from portal.dashboard import dashboard_tiles
 from portal.models import Tenant
+from simulators.manifest import load_manifest
 from subscribers.models import PotsLine, Subscriber
 
 pytestmark = pytest.mark.django_db

@@ -46,8 +46,8 @@ from devices.drivers.fanvil import (
     parse_uptime,
     parse_xml,
 )
-from devices.simulators.base import RunningDevice, SimDevice
-from devices.simulators.fanvil import FanvilSimulator
+from simulators.base import RunningDevice, SimDevice
+from simulators.cpe.fanvil import FanvilSimulator
 
 USER, PASSWORD = "admin", "s3cret-pw"
 _hosts = itertools.count(10)

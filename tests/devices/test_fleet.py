@@ -23,24 +23,22 @@ import pytest
 from aiohttp import web
 
 from devices.drivers.base import DeviceUnreachable
-from devices.simulators.base import DEVICE_KEY, SimDevice, Simulator
-from devices.simulators.fleet import (
+from simulators.base import DEVICE_KEY, SimDevice, Simulator
+from simulators.control import validate_faults
+from simulators.fleet import FleetStartError, FleetThread, raise_nofile_limit
+from simulators.manifest import (
     MANIFEST_VERSION,
     VENDORS,
-    FleetStartError,
-    FleetThread,
     Ports,
-    driver_for,
     generate_manifest,
     is_usable_address,
     iter_addresses,
     load_manifest,
-    raise_nofile_limit,
     read_manifest_document,
-    validate_faults,
     write_manifest,
 )
 from tests.devices.conftest import loopback_base
+from tests.devices.simulated import driver_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -510,7 +508,7 @@ def test_command_line_serves_writes_manifest_and_stops_on_sigterm(tmp_path):
         [
             sys.executable,
             "-m",
-            "devices.simulators.fleet",
+            "simulators",
             "--devices",
             "9",
             "--seed",

@@ -50,8 +50,8 @@ from devices.drivers.halny import (
     normalise_path,
     to_halny_values,
 )
-from devices.simulators.base import Faults, RunningDevice, SimDevice
-from devices.simulators.halny import HalnySimulator, factory_defaults
+from simulators.base import Faults, RunningDevice, SimDevice
+from simulators.cpe.halny import HalnySimulator, factory_defaults
 
 # The seed's example ONT: MAC ending 87:80 → password 8780APIpass.
 SEED_MAC = "E0:8F:EC:12:87:80"

@@ -37,8 +37,8 @@ from devices.drivers.base import (
     Unsupported,
 )
 from devices.drivers.peplink import PeplinkDriver
-from devices.simulators.base import RunningDevice, SimDevice
-from devices.simulators.peplink import PeplinkSimulator
+from simulators.base import RunningDevice, SimDevice
+from simulators.cpe.peplink import PeplinkSimulator
 
 USERNAME = "admin"
 PASSWORD = "noc-Secret-42"

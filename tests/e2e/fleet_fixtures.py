@@ -26,8 +26,9 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connections
 
 from devices.demo import demo_manifests
-from devices.simulators.base import SimDevice
-from devices.simulators.fleet import FleetThread, iter_addresses
+from simulators.base import SimDevice
+from simulators.fleet import FleetThread
+from simulators.manifest import iter_addresses
 from tests.devices.conftest import xdist_worker_index
 
 # Per test process, like the action fixtures: two runs on one machine never share a queue.

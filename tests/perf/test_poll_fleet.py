@@ -8,7 +8,7 @@ Knobs (environment): ``NOC_PERF_DEVICES`` (2000), ``NOC_PERF_CONCURRENCY``
 (100), ``NOC_PERF_TLS=1`` (poll Peplink over HTTPS with the pinned
 certificate instead of HTTP), ``NOC_PERF_BASE_ADDRESS`` (127.60.0.1).
 
-The fleet runs in its own process (``python -m devices.simulators.fleet``)
+The fleet runs in its own process (``python -m simulators``)
 so the simulators' CPU is not ours, as with real devices. One "poll" of a
 device is what the NOC's live view needs: status, signal and clients, one
 after another on that device (devices are polled gently, never in bursts),
@@ -44,8 +44,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devices.simulators.base import SimDevice
-from devices.simulators.fleet import driver_for, load_manifest, read_manifest_document, summarize
+from simulators.base import SimDevice
+from simulators.manifest import load_manifest, read_manifest_document, summarize
+from tests.devices.simulated import driver_for
 
 pytestmark = pytest.mark.perf
 
@@ -106,7 +107,7 @@ def fleet(tmp_path_factory):
     command = [
         sys.executable,
         "-m",
-        "devices.simulators.fleet",
+        "simulators",
         "--devices",
         str(DEVICES),
         "--base-address",

@@ -5,7 +5,7 @@ Run on demand (tests/perf is left out of the default run)::
     .venv/bin/pytest tests/perf/test_reprovision.py -s -o addopts=""
 
 Everything is real: PostgreSQL, Redis as the broker, the simulated fleet in
-its own process (``python -m devices.simulators.fleet``) and N ``celery -A
+its own process (``python -m simulators``) and N ``celery -A
 portal worker`` processes. If the suite runs on SQLite (no DATABASE_URL) the
 test runs itself again in a subprocess against
 ``NOC_PERF_ACTIONS_DATABASE_URL`` (default
@@ -60,7 +60,7 @@ def test_reprovision_on_sqlite_reruns_on_postgresql_and_redis():
 
 
 def _start_fleet(workdir: Path) -> tuple[subprocess.Popen, list]:
-    from devices.simulators.fleet import generate_manifest, load_manifest, write_manifest
+    from simulators.manifest import generate_manifest, load_manifest, write_manifest
 
     manifest_in = write_manifest(
         workdir / "manifest-in.json", generate_manifest(ONTS, seed=7, mix={"halny": 1.0}, base_address=BASE_ADDRESS)
@@ -71,7 +71,7 @@ def _start_fleet(workdir: Path) -> tuple[subprocess.Popen, list]:
         [
             sys.executable,
             "-m",
-            "devices.simulators.fleet",
+            "simulators",
             "--manifest",
             str(manifest_in),
             "--out",

@@ -1,7 +1,8 @@
 """``manage.py simulate_fleet``: serve the simulated device fleet until Ctrl-C.
 
-A thin wrapper over ``devices.simulators.fleet`` (also runnable without
-Django as ``python -m devices.simulators.fleet``): same options, same output.
+A thin wrapper over :mod:`simulators.cli` (also runnable without Django as
+``python -m simulators``): same options, same output. Only ``--demo`` is its
+own: it serves the manifest ``seed_demo`` wrote.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from devices.simulators import fleet
+from simulators import cli
+from simulators.fleet import FleetStartError
 
 
 class Command(BaseCommand):
@@ -22,7 +24,7 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser: Any) -> None:
-        fleet.add_arguments(parser)
+        cli.add_arguments(parser)
         parser.add_argument(
             "--demo",
             action="store_true",
@@ -44,6 +46,6 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         try:
-            fleet.run(options, write=write)
-        except (fleet.FleetStartError, OSError, ValueError, LookupError, ImportError) as exc:
+            cli.run(options, write=write)
+        except (FleetStartError, OSError, ValueError, LookupError, ImportError) as exc:
             raise CommandError(str(exc)) from exc

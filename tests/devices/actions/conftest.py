@@ -19,9 +19,10 @@ from devices.choices import ManagementScheme, Tech
 from devices.demo import ensure_profiles
 from devices.models import Cpe, DeviceAction
 from devices.services import ensure_catalogue
-from devices.simulators.base import SimDevice
-from devices.simulators.fleet import FleetThread, generate_manifest
 from portal.celery import app
+from simulators.base import SimDevice
+from simulators.fleet import FleetThread
+from simulators.manifest import generate_manifest
 from subscribers.models import PotsLine, Subscriber
 from tests.devices.conftest import xdist_worker_index
 

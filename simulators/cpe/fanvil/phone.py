@@ -21,7 +21,7 @@ otherwise; DEL ``list.N`` deletes one record, ``list.`` clears the list
 (indexes in one DEL refer to the list as it was before the request).
 
 The seed refers to an appendix of RetCodes it does not include; the codes
-below are this simulator's own (the driver only relies on 0 = success):
+in :mod:`.xmlservice` are this simulator's own (the driver only relies on 0 = success):
 1 malformed request (including any DTD/entity), 2 unknown cmd,
 3 unknown parameter, 4 invalid value, 5 list index out of range,
 6 execute type refused (Shell), 7 unknown execute URI.
@@ -32,13 +32,9 @@ its registration parameters change or the phone boots, then 200, with an
 occasional 100 while a refresh is in flight (``reregister_rate``), or a
 failure code from ``sip_fail_codes`` for a given server.
 
-HTTP authentication: Basic and/or Digest (RFC 7616/2617, MD5 or SHA-256,
-``qop=auth``). No maintained aiohttp server-side Digest package exists, so it
-is implemented here: stateless HMAC-signed nonces with an expiry (an expired
-nonce with an otherwise valid answer gets ``stale=true``), per-nonce
-nonce-count tracking so a captured Authorization header cannot be replayed,
-constant-time comparisons, and the request URI checked against the one that
-was signed.
+HTTP authentication: Basic and/or Digest (:mod:`.http_auth`). Requests are
+read and answers written by :mod:`.xmlservice`, the simulator's own XML
+handling (never the driver's: it is the other side of the protocol).
 
 Knobs in ``device.extra`` (all optional):
 
@@ -63,48 +59,33 @@ Knobs in ``device.extra`` (all optional):
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
-from urllib.request import parse_http_list, parse_keqv_list
 
 from aiohttp import web
 from lxml import etree
 
-from devices.drivers.base import DeviceProtocolError
-from devices.drivers.fanvil import (
+from simulators.base import SimDevice, Simulator
+from simulators.cpe.fanvil.http_auth import DigestVerifier, basic_ok
+from simulators.cpe.fanvil.xmlservice import (
     CONFIGURATION_TAG,
     EXECUTE_TAG,
-    INFO_FIRMWARE,
-    INFO_FLASH_FREE,
-    INFO_HARDWARE,
-    INFO_MAC,
-    INFO_MEM_FREE,
-    INFO_MODEL,
-    INFO_SERIAL,
-    INFO_UPTIME,
-    INFO_VENDOR,
-    XML_DECLARATION,
+    RET_BAD_INDEX,
+    RET_EXECUTE_REFUSED,
+    RET_INVALID_VALUE,
+    RET_MALFORMED,
+    RET_OK,
+    RET_UNKNOWN_CMD,
+    RET_UNKNOWN_EXECUTE,
+    RET_UNKNOWN_PARAMETER,
     XML_SERVICE_PATH,
-    parse_item,
-    parse_xml,
+    MalformedRequest,
+    parse_request,
+    reply_document,
+    split_item,
 )
-from devices.simulators.base import SimDevice, Simulator
-
-RET_OK = 0
-RET_MALFORMED = 1
-RET_UNKNOWN_CMD = 2
-RET_UNKNOWN_PARAMETER = 3
-RET_INVALID_VALUE = 4
-RET_BAD_INDEX = 5
-RET_EXECUTE_REFUSED = 6
-RET_UNKNOWN_EXECUTE = 7
 
 # SIP lines per model as this simulator models them.
 MODEL_SIP_LINES = {"X6": 6, "X6U": 6, "X4U": 12, "X3SG": 4, "X3S": 2, "X1S": 2}
@@ -170,125 +151,6 @@ def _schema(lines: int) -> dict[str, tuple[str, Validator]]:
     schema["tr069.ACSURL"] = ("", _token)
     schema["phone.display.LCDTitle"] = ("", _text)
     return schema
-
-
-def _hash(algorithm: str, text: str) -> str:
-    # Digest access authentication mandates these hashes; they authenticate
-    # a challenge, they do not store secrets.
-    name = "sha256" if algorithm.upper().startswith("SHA-256") else "md5"
-    return hashlib.new(name, text.encode(), usedforsecurity=False).hexdigest()
-
-
-class DigestVerifier:
-    """Server side of HTTP Digest (RFC 7616 / RFC 2617), ``qop=auth`` only."""
-
-    def __init__(self, realm: str, algorithm: str = "MD5", nonce_ttl_s: float = 300.0) -> None:
-        if algorithm.upper() not in ("MD5", "SHA-256"):
-            raise ValueError(f"unsupported digest algorithm {algorithm!r}")
-        self.realm = realm
-        self.algorithm = algorithm.upper()
-        self.nonce_ttl_s = nonce_ttl_s
-        self._secret = os.urandom(32)
-        self.opaque = os.urandom(16).hex()
-        self._last_nc: dict[str, tuple[int, float]] = {}
-
-    def _sign(self, stamp: str) -> str:
-        return hmac.new(self._secret, stamp.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def new_nonce(self) -> str:
-        stamp = f"{time.time():.6f}"
-        return f"{base64.b16encode(stamp.encode()).decode().lower()}{self._sign(stamp)}"
-
-    def _nonce_age(self, nonce: str) -> float | None:
-        """Seconds since we issued ``nonce``; None if we never did."""
-        encoded, signature = nonce[:-32], nonce[-32:]
-        try:
-            stamp = base64.b16decode(encoded.upper()).decode()
-            issued = float(stamp)
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            return None
-        if not hmac.compare_digest(signature, self._sign(stamp)):
-            return None
-        return time.time() - issued
-
-    def challenge(self, *, stale: bool = False) -> str:
-        parts = [
-            f'realm="{self.realm}"',
-            'qop="auth"',
-            f"algorithm={self.algorithm}",
-            f'nonce="{self.new_nonce()}"',
-            f'opaque="{self.opaque}"',
-        ]
-        if stale:
-            parts.append("stale=true")
-        return "Digest " + ", ".join(parts)
-
-    def verify(self, method: str, uri: str, header: str, username: str, password: str) -> tuple[bool, bool]:
-        """Check an ``Authorization: Digest ...`` header → (ok, stale)."""
-        scheme, _, rest = header.strip().partition(" ")
-        if scheme.lower() != "digest":
-            return False, False
-        try:
-            params = {k.lower(): v for k, v in parse_keqv_list(parse_http_list(rest)).items()}
-        except ValueError:
-            return False, False
-        required = ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce")
-        if any(not params.get(name) for name in required):
-            return False, False  # qop is offered, so RFC 7616 requires qop/nc/cnonce back
-        if params["qop"] != "auth" or params.get("algorithm", "MD5").upper() != self.algorithm:
-            return False, False
-        if params.get("opaque") != self.opaque or params["realm"] != self.realm:
-            return False, False
-        if not hmac.compare_digest(params["username"].encode(), username.encode()):
-            return False, False
-        # The signed URI must be the one requested, or a captured header could
-        # authorise a different request.
-        if params["uri"] != uri:
-            return False, False
-        age = self._nonce_age(params["nonce"])
-        if age is None:
-            return False, False
-        try:
-            nc = int(params["nc"], 16)
-        except ValueError:
-            return False, False
-        ha1 = _hash(self.algorithm, f"{username}:{self.realm}:{password}")
-        ha2 = _hash(self.algorithm, f"{method}:{params['uri']}")
-        expected = _hash(
-            self.algorithm, f"{ha1}:{params['nonce']}:{params['nc']}:{params['cnonce']}:{params['qop']}:{ha2}"
-        )
-        if not hmac.compare_digest(expected.encode(), params["response"].lower().encode()):
-            return False, False
-        if age > self.nonce_ttl_s:
-            return False, True  # right password, old nonce: the client retries on a fresh one
-        last_nc, _ = self._last_nc.get(params["nonce"], (0, 0.0))
-        if nc <= last_nc:
-            return False, False  # replayed
-        self._remember(params["nonce"], nc)
-        return True, False
-
-    def _remember(self, nonce: str, nc: int) -> None:
-        now = time.monotonic()
-        if len(self._last_nc) > 1024:
-            horizon = now - self.nonce_ttl_s
-            self._last_nc = {k: v for k, v in self._last_nc.items() if v[1] >= horizon}
-        self._last_nc[nonce] = (nc, now)
-
-
-def _basic_ok(header: str, username: str, password: str) -> bool:
-    scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        user, sep, secret = base64.b64decode(token.strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    # Both comparisons always run (no short-circuit): no timing hint on which part was wrong.
-    return (
-        bool(sep)
-        & hmac.compare_digest(user.encode(), username.encode())
-        & hmac.compare_digest(secret.encode(), password.encode())
-    )
 
 
 class FanvilSimulator(Simulator):
@@ -358,16 +220,17 @@ class FanvilSimulator(Simulator):
         self.mem_free_mb = min(3.0, max(0.8, self.mem_free_mb + self.rng.uniform(-0.05, 0.05)))
         uptime = max(0, self.uptime_s())
         days, rest = divmod(uptime, 86400)
+        # The read-only info.* parameters the seed lists (its "NC" names).
         values = {
-            INFO_MODEL: self.device.model,
-            INFO_VENDOR: str(self.device.extra.get("brand", "Fanvil")),
-            INFO_MAC: re.sub(r"[^0-9a-f]", "", self.device.mac.lower()),
-            INFO_SERIAL: self.device.serial,
-            INFO_MEM_FREE: f"{self.mem_free_mb:.1f}M",
-            INFO_FLASH_FREE: f"{4.2 + (self.device.seed % 7) / 10:.1f}M",
-            INFO_UPTIME: f"{days} days {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}",
-            INFO_FIRMWARE: self.device.firmware or "2.12.2.16",
-            INFO_HARDWARE: str(self.device.extra.get("hardware", "1.0")),
+            "info.dev.Model": self.device.model,
+            "info.dev.Vendor": str(self.device.extra.get("brand", "Fanvil")),
+            "info.dev.Mac": re.sub(r"[^0-9a-f]", "", self.device.mac.lower()),
+            "info.dev.SN": self.device.serial,
+            "info.sys.MemFree": f"{self.mem_free_mb:.1f}M",
+            "info.sys.FlashFree": f"{4.2 + (self.device.seed % 7) / 10:.1f}M",
+            "info.sys.UpTime": f"{days} days {rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}",
+            "info.sys.FwVersion": self.device.firmware or "2.12.2.16",
+            "info.sys.HwVersion": str(self.device.extra.get("hardware", "1.0")),
         }
         for n in range(1, self.sip_lines + 1):
             values[f"info.sip.line.{n}.registerCode"] = self.register_code(n)
@@ -392,7 +255,7 @@ class FanvilSimulator(Simulator):
         if self.device.faults.auth_failure or not header:
             return False, False
         user, password = self.device.username, self.device.password
-        if self.auth_mode in ("basic", "both") and _basic_ok(header, user, password):
+        if self.auth_mode in ("basic", "both") and basic_ok(header, user, password):
             return True, False
         if self.auth_mode in ("digest", "both"):
             return self.digest.verify(request.method, request.raw_path, header, user, password)
@@ -416,9 +279,9 @@ class FanvilSimulator(Simulator):
             return self._challenge(stale=stale)
         body = await request.read()
         try:
-            root = parse_xml(body)
-        except DeviceProtocolError as exc:
-            return self._reply(CONFIGURATION_TAG, None, code=RET_MALFORMED, info_text=exc.message)
+            root = parse_request(body)
+        except MalformedRequest as exc:
+            return self._reply(CONFIGURATION_TAG, None, code=RET_MALFORMED, info_text=str(exc))
         if root.tag == CONFIGURATION_TAG:
             return self._configuration(root)
         if root.tag == EXECUTE_TAG:
@@ -434,35 +297,21 @@ class FanvilSimulator(Simulator):
         items: Iterable[tuple[str, str]] | None = None,
         info_text: str | None = None,
     ) -> web.Response:
-        terse = bool(self.device.extra.get("terse"))
-        root = etree.Element(root_tag)
-        if cmd in ("get", "set", "del"):
-            root.set("cmd", cmd)
-        if code != RET_OK or not terse:
-            etree.SubElement(root, "RetCode").text = str(code)
-        items = list(items or [])
-        if items or info_text:
-            info = etree.SubElement(root, "info")
-            if items:
-                for key, value in items:
-                    # Seed layout "<Item> key = value </Item>"; terse firmware "key=value".
-                    etree.SubElement(info, "Item").text = f"{key}={value}" if terse else f" {key} = {value} "
-            else:
-                info.text = info_text
-        body = etree.tostring(root, encoding="UTF-8")
-        if self.device.extra.get("doc_quirks"):
-            # The seed's typography, byte for byte: curly-quoted cmd and
-            # "</ FanvilConfiguration >". Only fixed tokens are touched.
-            body = re.sub(
-                rb'^<(\w+)( cmd)="(get|set|del)"', lambda m: b"<%s%s=\xe2\x80\x9d%s\xe2\x80\x9d " % m.groups(), body
-            )
-            body = re.sub(rb"</(\w+)>$", rb"</ \1 >", body)
-        return web.Response(body=XML_DECLARATION + body, content_type="text/xml", charset="utf-8")
+        body = reply_document(
+            root_tag,
+            cmd,
+            code=code,
+            items=items,
+            info_text=info_text,
+            terse=bool(self.device.extra.get("terse")),
+            doc_quirks=bool(self.device.extra.get("doc_quirks")),
+        )
+        return web.Response(body=body, content_type="text/xml", charset="utf-8")
 
     # -- FanvilConfiguration -------------------------------------------------
     def _configuration(self, root: etree._Element) -> web.Response:
         cmd = (root.get("cmd") or root.get("Cmd") or "").strip().lower()
-        items = [parse_item(el.text) for el in root if isinstance(el.tag, str) and el.tag.lower() == "item"]
+        items = [split_item(el.text) for el in root if isinstance(el.tag, str) and el.tag.lower() == "item"]
         if cmd == "get":
             return self._reply(CONFIGURATION_TAG, cmd, items=self._get([key for key, _ in items]))
         if cmd == "set":

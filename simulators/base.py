@@ -13,12 +13,20 @@ every request before the vendor handler sees it.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import random
+import ssl
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 
 @dataclass
@@ -154,14 +162,6 @@ def self_signed_certificate(common_name: str, ip_address: str) -> tuple[bytes, b
     Returns (cert_pem, key_pem). Real devices ship exactly this kind of
     certificate, which is why drivers support CA/fingerprint pinning.
     """
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -185,9 +185,6 @@ def self_signed_certificate(common_name: str, ip_address: str) -> tuple[bytes, b
 
 
 def server_ssl_context(cert_pem: bytes, key_pem: bytes):
-    import ssl
-    import tempfile
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     # load_cert_chain only reads files; the temp files live for one call.
     with tempfile.NamedTemporaryFile() as cert_file, tempfile.NamedTemporaryFile() as key_file:

@@ -56,15 +56,15 @@ from django.db import IntegrityError, OperationalError, connection, connections,
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from .choices import ActionKind, ActionSource, ActionStatus, StepLevel
-from .connect import check_management_address, driver_for
-from .drivers import driver_class
-from .drivers.base import CAP_CLIENTS, CAP_READ_CONFIG, CAP_SIGNAL, DeviceConfig, DeviceDriver, DeviceError
-from .models import ActionBatch, Cpe, DeviceAction, DeviceActionStep, DeviceLease
-from .models.actions import FINISHED_STATUSES
-from .operations import operation, refusal
-from .provisioning import ProvisioningError, drift_report, problems, render
-from .selectors import action_with_cpe, provisioning_input
+from ..choices import ActionKind, ActionSource, ActionStatus, StepLevel
+from ..connect import check_management_address, driver_for
+from ..drivers import driver_class
+from ..drivers.base import CAP_CLIENTS, CAP_READ_CONFIG, CAP_SIGNAL, DeviceConfig, DeviceDriver, DeviceError
+from ..models import ActionBatch, Cpe, DeviceAction, DeviceActionStep, DeviceLease
+from ..models.actions import FINISHED_STATUSES
+from ..operations import operation, refusal
+from ..provisioning import ProvisioningError, drift_report, problems, render
+from ..selectors import action_with_cpe, provisioning_input
 
 logger = logging.getLogger(__name__)
 
@@ -298,7 +298,7 @@ def _replay(first: DeviceAction, cpe: Cpe, kind: str) -> DeviceAction:
 @transient_db_retry
 def enqueue(action_id: int, countdown: float | None = None) -> None:
     """Send the task (the row's ``enqueued`` time is what the reaper checks for lost messages)."""
-    from .tasks import run_action
+    from ..tasks import run_action
 
     DeviceAction.objects.filter(pk=action_id).update(enqueued=timezone.now())
     run_action.apply_async((action_id,), countdown=countdown, **_queue())
@@ -388,7 +388,7 @@ def request_batch(
 
 
 def _enqueue_many(ids: list[int]) -> None:
-    from .tasks import run_action
+    from ..tasks import run_action
 
     options = _queue()
     for action_id in ids:

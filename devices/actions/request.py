@@ -203,16 +203,11 @@ def request_batch(
     params = dict(params or {})
     skipped = [{"cpe": ident, "reason": "No such CPE."} for ident in missing]
     now = timezone.now()
+    # What the batch and each of its actions share.
+    asked = {"tenant": tenant, "kind": kind, "params": params, "requested_by": requested_by, "not_after": not_after}
     with transaction.atomic():
         batch = ActionBatch.objects.create(
-            tenant=tenant,
-            kind=kind,
-            params=params,
-            source=source,
-            requested_by=requested_by,
-            requested_from=requested_from[:120],
-            selection=dict(selection or {}),
-            not_after=not_after,
+            source=source, requested_from=requested_from[:120], selection=dict(selection or {}), **asked
         )
         rows = []
         for cpe in cpes:
@@ -222,17 +217,13 @@ def request_batch(
                 continue
             rows.append(
                 DeviceAction(
-                    tenant=tenant,
                     cpe=cpe,
                     batch=batch,
-                    kind=kind,
-                    params=params,
                     source=ActionSource.BATCH,
-                    requested_by=requested_by,
                     requested_from=f"batch {batch.pk}",
-                    not_after=not_after,
                     max_attempts=config.max_attempts,
                     enqueued=now,
+                    **asked,
                 )
             )
         actions = DeviceAction.objects.bulk_create(rows, batch_size=500)

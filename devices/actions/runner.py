@@ -246,6 +246,7 @@ def _failed_attempt(action: DeviceAction, exc: Exception, config: ActionSettings
     retryable = bool(getattr(exc, "retryable", False))
     kind = exc.__class__.__name__
     text = f"{kind}: {exc}"
+    failure = {"error": text[:2000], "error_step": step[:200]}
     if retryable and action.attempts < action.max_attempts:
         delay = config.retry_delay(action.attempts)
         retry_at = timezone.now() + timedelta(seconds=delay)
@@ -255,12 +256,11 @@ def _failed_attempt(action: DeviceAction, exc: Exception, config: ActionSettings
                 ActionStatus.RUNNING,
                 ActionStatus.EXPIRED,
                 f"attempt {action.attempts} failed ({text}); the next try would be after not_after: expired",
-                error=text[:2000],
-                error_step=step[:200],
+                **failure,
             )
             return Outcome(ActionStatus.EXPIRED)
         moved = transient_db_retry(DeviceAction.objects.filter(pk=action.pk, status=ActionStatus.RUNNING).update)(
-            status=ActionStatus.QUEUED, next_attempt=retry_at, error=text[:2000], error_step=step[:200], worker=""
+            status=ActionStatus.QUEUED, next_attempt=retry_at, worker="", **failure
         )
         if moved:
             add_step(
@@ -276,8 +276,7 @@ def _failed_attempt(action: DeviceAction, exc: Exception, config: ActionSettings
         ActionStatus.RUNNING,
         ActionStatus.FAILED,
         f"{why} attempt {action.attempts} at {step or 'connect'}: {text}",
-        error=text[:2000],
-        error_step=step[:200],
+        **failure,
     )
     return Outcome(ActionStatus.FAILED, text)
 

@@ -48,7 +48,7 @@ class WifiBands(models.TextChoices):
 
 
 class ActionKind(models.TextChoices):
-    """Krill's device actions (the role map names them devices.action.<kind>)."""
+    """Krill's device actions (values and labels); the rest of each kind is its record in devices.actions.kinds."""
 
     REBOOT = "reboot", "Reboot"
     FACTORY = "factory", "Factory reset"

@@ -169,8 +169,8 @@ def state_of(cpe: Cpe):
 
 def model_refusal(cpe: Cpe, kind: str) -> str | None:
     """Why the CPE's model or record cannot do ``kind`` (no rendering, no database): for disabling a button."""
+    from .actions.kinds import refusal
     from .drivers import driver_class
-    from .operations import refusal
 
     try:
         capabilities = driver_class(cpe.model.family).capabilities

@@ -1,4 +1,4 @@
-"""Celery entry points of the devices app (thin: the work is in devices.actions)."""
+"""Celery entry points of the devices app (thin: the work is in devices.actions, which enqueues by task name)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ import random
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from portal.celery import BoundedRedeliveryTask
+
+from .actions import give_up, reap_lost, run
+from .actions.request import RUN_TASK
 
 
 class DeviceActionTask(BoundedRedeliveryTask):
@@ -31,17 +35,13 @@ class DeviceActionTask(BoundedRedeliveryTask):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def on_give_up(self, args, kwargs) -> None:
-        from django.conf import settings
-
-        from .actions import give_up
-
         action_id = args[0] if args else kwargs.get("action_id")
         if action_id is not None:
             give_up(int(action_id), settings.NOC_TASK_MAX_DELIVERIES + 1)
 
 
 @shared_task(
-    name="devices.run_action",
+    name=RUN_TASK,
     base=DeviceActionTask,
     ignore_result=True,
     acks_late=True,
@@ -53,8 +53,6 @@ class DeviceActionTask(BoundedRedeliveryTask):
 )
 def run_action(action_id: int) -> str:
     """Run one delivery of a device action; retries are new messages the engine schedules."""
-    from .actions import run
-
     outcome = run(action_id)
     return f"{outcome.status} {outcome.detail}".strip()
 
@@ -62,6 +60,4 @@ def run_action(action_id: int) -> str:
 @shared_task(name="devices.reap_lost_actions", ignore_result=True)
 def reap_lost_actions() -> dict[str, int]:
     """Periodic: requeue or fail actions whose worker vanished, re-enqueue lost messages, expire overdue ones."""
-    from .actions import reap_lost
-
     return reap_lost()

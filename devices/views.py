@@ -170,19 +170,29 @@ def live_context(cpe: Cpe) -> dict[str, Any]:
     }
 
 
+def _button_style(spec: engine.ActionKindSpec) -> str:
+    # Red for what cannot be undone, outlined for a read that changes nothing.
+    if spec.danger:
+        return "btn-outline-danger"
+    return "btn-primary" if spec.mutating else "btn-outline-primary"
+
+
 def action_buttons(cpe: Cpe, role: str | None) -> list[dict[str, Any]]:
     """One button per action the role may run; ``refused`` says why the device cannot do it (shown disabled)."""
-    labels = dict(ActionKind.choices)
-    return [
-        {
-            "kind": kind,
-            "label": labels[kind],
-            "refused": selectors.model_refusal(cpe, kind),
-            "confirm": kind != ActionKind.DIAGNOSTIC,
-            "danger": kind in (ActionKind.FACTORY, ActionKind.UNPROVISION),
-        }
-        for kind in allowed_actions(role)
-    ]
+    buttons = []
+    for kind in allowed_actions(role):
+        spec = engine.kind_spec(kind)
+        buttons.append(
+            {
+                "kind": kind,
+                "label": spec.label,
+                "refused": selectors.model_refusal(cpe, kind),
+                "confirm": spec.confirm,
+                "danger": spec.danger,
+                "style": _button_style(spec),
+            }
+        )
+    return buttons
 
 
 class DeviceLiveView(TenantViewMixin, View):
@@ -218,7 +228,7 @@ class DeviceActionCreateView(TenantViewMixin, View):
                 )
         except engine.ActionRefused as exc:
             if wants_fragment(request):
-                context = {"refused": exc.reason, "kind_label": dict(ActionKind.choices)[kind]}
+                context = {"refused": exc.reason, "kind_label": engine.kind_spec(kind).label}
                 return fragment_response(request, "devices/_action_refused.html", context)
             messages.error(request, exc.reason)
             return redirect("devices:detail", pk=cpe.pk)

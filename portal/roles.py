@@ -7,15 +7,22 @@ features add rows here rather than checks around it.
 
 Permission names are ``<area>.<verb>`` or ``devices.action.<kind>`` where
 kind is one of Krill's action names (reboot, factory, reconfig, reprovision,
-unprovision, diagnostic).
+unprovision, diagnostic). The portal does not know the device actions
+itself (portal never imports devices): the devices app registers each kind
+with the roles that may run it (:func:`register_device_action`, from its
+record of action kinds, when the app is ready).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .choices import Role
 
 AREAS = ("subscribers", "devices", "billing", "tickets", "tenant")
-DEVICE_ACTIONS = ("reboot", "factory", "reconfig", "reprovision", "unprovision", "diagnostic")
+
+# Registered device action kinds, in Krill's order (the order of the buttons).
+DEVICE_ACTIONS: list[str] = []
 
 
 def _view(*areas: str) -> set[str]:
@@ -26,30 +33,34 @@ def _change(*areas: str) -> set[str]:
     return {f"{a}.change" for a in areas}
 
 
-def _actions(*kinds: str) -> set[str]:
-    return {f"devices.action.{k}" for k in kinds}
-
-
+# Device action permissions are added to these by register_device_action.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ADMIN: frozenset(_view(*AREAS) | _change(*AREAS) | _actions(*DEVICE_ACTIONS)),
-    # NOC runs the network: every device action, subscribers and devices
-    # editable, tickets workable; billing visible but not theirs to change.
+    Role.ADMIN: frozenset(_view(*AREAS) | _change(*AREAS)),
+    # NOC runs the network: subscribers and devices editable, tickets
+    # workable; billing visible but not theirs to change.
     Role.NOC: frozenset(
-        _view("subscribers", "devices", "billing", "tickets")
-        | _change("subscribers", "devices", "tickets")
-        | _actions(*DEVICE_ACTIONS)
+        _view("subscribers", "devices", "billing", "tickets") | _change("subscribers", "devices", "tickets")
     ),
-    # Support helps a subscriber on the phone: safe, reversible actions only
-    # (never a factory reset or taking services off a device).
-    Role.SUPPORT: frozenset(
-        _view("subscribers", "devices", "billing", "tickets")
-        | _change("tickets")
-        | _actions("reboot", "reconfig", "diagnostic")
-    ),
+    # Support helps a subscriber on the phone: they see everything but change only tickets.
+    Role.SUPPORT: frozenset(_view("subscribers", "devices", "billing", "tickets") | _change("tickets")),
     # Billing handles money and the subscriber's account, never devices.
     Role.BILLING: frozenset(_view("subscribers", "billing", "tickets") | _change("subscribers", "billing")),
     Role.READONLY: frozenset(_view("subscribers", "devices", "billing", "tickets")),
 }
+
+
+def action_permission(kind: str) -> str:
+    return f"devices.action.{kind}"
+
+
+def register_device_action(kind: str, roles: Iterable[str]) -> None:
+    """Grant ``devices.action.<kind>`` to exactly ``roles`` (registering the same kind again replaces it)."""
+    if kind not in DEVICE_ACTIONS:
+        DEVICE_ACTIONS.append(kind)
+    permission = action_permission(kind)
+    allowed = set(roles)
+    for role, granted in PERMISSIONS.items():
+        PERMISSIONS[role] = granted | {permission} if role in allowed else granted - {permission}
 
 
 def role_can(role: str | None, permission: str) -> bool:
@@ -61,4 +72,4 @@ def role_can(role: str | None, permission: str) -> bool:
 
 def allowed_actions(role: str | None) -> list[str]:
     """Device actions the role may run, in Krill's order (for buttons)."""
-    return [k for k in DEVICE_ACTIONS if role_can(role, f"devices.action.{k}")]
+    return [k for k in DEVICE_ACTIONS if role_can(role, action_permission(k))]

@@ -363,7 +363,7 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# --- device actions (devices.actions) ---------------------------------------
+# --- device actions (read by devices.actions.config.ActionSettings) ----------
 # Attempts of one action (retryable device errors: unreachable, timeout, 5xx/busy).
 NOC_ACTION_MAX_ATTEMPTS = env.int("NOC_ACTION_MAX_ATTEMPTS", default=4)
 # Backoff between attempts: base * 2^(n-1) seconds, capped, with full jitter.

@@ -53,14 +53,7 @@ from portal.roles import role_can
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Krill's path segment → action kind (the CPE record's _links.actions).
-PATH_KINDS: dict[str, str] = {
-    "reboot": ActionKind.REBOOT,
-    "factory": ActionKind.FACTORY,
-    "reconfig": ActionKind.RECONFIG,
-    "reprovision": ActionKind.REPROVISION,
-    "unprovision": ActionKind.UNPROVISION,
-    "cwmp_diagnostic": ActionKind.DIAGNOSTIC,
-}
+PATH_KINDS: dict[str, str] = {spec.krill_link: kind for kind, spec in engine.KINDS.items()}
 MAX_BATCH_IDS = 10_000
 
 

@@ -28,6 +28,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from devices import services
+from devices.actions import KINDS
 from devices.api.actions import CpeActionsMixin
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
@@ -42,15 +43,8 @@ from portal.api.krill import (
 )
 from subscribers.models import PotsLine
 
-# Krill's action name → the path segment Krill uses for it.
-CPE_ACTIONS: dict[str, str] = {
-    "diagnostic": "cwmp_diagnostic",
-    "factory": "factory",
-    "reboot": "reboot",
-    "reconfig": "reconfig",
-    "reprovision": "reprovision",
-    "unprovision": "unprovision",
-}
+# Krill's action name → the path segment Krill uses for it (in Krill's alphabetical order).
+CPE_ACTIONS: dict[str, str] = {kind.value: spec.krill_link for kind, spec in sorted(KINDS.items())}
 CPE_LINKS: dict[str, str] = {
     "cdrs": "events?type=cdr",
     "customer": "customer",

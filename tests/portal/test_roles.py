@@ -2,12 +2,24 @@
 
 import pytest
 
+from devices.actions.kinds import KINDS, register_permissions
 from portal.choices import Role
 from portal.roles import DEVICE_ACTIONS, PERMISSIONS, allowed_actions, role_can
 
 
 def test_every_role_has_an_entry():
     assert set(PERMISSIONS) == set(Role.values)
+
+
+def test_device_actions_come_from_the_devices_record_in_krills_order():
+    assert DEVICE_ACTIONS == ["reboot", "factory", "reconfig", "reprovision", "unprovision", "diagnostic"]
+    assert list(KINDS) == DEVICE_ACTIONS
+
+
+def test_registering_the_kinds_again_changes_nothing():
+    before = dict(PERMISSIONS), list(DEVICE_ACTIONS)
+    register_permissions()
+    assert (dict(PERMISSIONS), list(DEVICE_ACTIONS)) == before
 
 
 def test_admin_may_do_everything():
@@ -26,6 +38,7 @@ def test_support_cannot_factory_reset_or_unprovision():
     assert not role_can(Role.SUPPORT, "devices.action.factory")
     assert not role_can(Role.SUPPORT, "devices.action.unprovision")
     assert not role_can(Role.SUPPORT, "devices.action.reprovision")
+    assert allowed_actions(Role.SUPPORT) == ["reboot", "reconfig", "diagnostic"]
     assert role_can(Role.SUPPORT, "tickets.change")
     assert not role_can(Role.SUPPORT, "subscribers.change")
 

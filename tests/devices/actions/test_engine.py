@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone
 
 from devices import actions
+from devices.actions import reaper, runner
+from devices.actions.config import ActionSettings
 from devices.choices import ActionKind, ActionStatus
 from devices.dashboard import action_tiles
 from devices.models import DeviceAction, DeviceLease
@@ -21,7 +23,8 @@ pytestmark = pytest.mark.django_db
 def enqueued(monkeypatch):
     """The task messages the engine would send: [(action_id, countdown)]."""
     sent: list[tuple[int, float | None]] = []
-    monkeypatch.setattr(actions, "enqueue", lambda action_id, countdown=None: sent.append((action_id, countdown)))
+    for module in (runner, reaper):  # the two that send messages of their own (retries, busy devices, recovery)
+        monkeypatch.setattr(module, "enqueue", lambda action_id, countdown=None: sent.append((action_id, countdown)))
     return sent
 
 
@@ -80,12 +83,12 @@ def test_reaper_expires_overdue_and_resends_forgotten_messages(tenant_a, enqueue
 def test_lease_is_exclusive_until_it_expires(tenant_a):
     cpe = CpeFactory(tenant=tenant_a)
     first, second = _action(tenant_a, cpe=cpe), _action(tenant_a, cpe=cpe)
-    now = timezone.now()
-    assert actions._acquire_lease(first, "w1", now) is None
-    assert actions._acquire_lease(second, "w2", now) == first.pk
-    assert actions._acquire_lease(first, "w1", now) is None  # its own lease: renewed
-    later = now + datetime.timedelta(seconds=actions.lease_seconds() + 1)
-    assert actions._acquire_lease(second, "w2", later) is None  # the holder went silent
+    now, lease_s = timezone.now(), ActionSettings.from_settings().lease_s
+    assert runner._acquire_lease(first, "w1", now, lease_s) is None
+    assert runner._acquire_lease(second, "w2", now, lease_s) == first.pk
+    assert runner._acquire_lease(first, "w1", now, lease_s) is None  # its own lease: renewed
+    later = now + datetime.timedelta(seconds=lease_s + 1)
+    assert runner._acquire_lease(second, "w2", later, lease_s) is None  # the holder went silent
     assert DeviceLease.objects.get(cpe=cpe).action_id == second.pk
 
 
@@ -93,7 +96,8 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings):
     settings.NOC_ACTION_RETRY_BASE_S = 2
     settings.NOC_ACTION_RETRY_MAX_S = 10
     for attempt, ceiling in ((1, 2), (2, 4), (3, 8), (4, 10), (9, 10)):
-        delays = [actions.retry_delay(attempt) for _ in range(50)]
+        config = ActionSettings.from_settings()
+        delays = [config.retry_delay(attempt) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1
 

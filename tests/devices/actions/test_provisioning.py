@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from devices.actions.kinds import KINDS, refusal
 from devices.choices import ActionKind, WanMode, WifiSecurity
 from devices.drivers import driver_class
 from devices.drivers.base import ConfigSection, DeviceConfig
-from devices.operations import OPERATIONS, refusal
 from devices.provisioning import (
     AddressInfo,
     PotsInfo,
@@ -64,7 +64,7 @@ def test_disable_flags(kind, flags, refused):
 
 
 def test_only_reads_skip_the_device_lease():
-    assert {k for k, op in OPERATIONS.items() if not op.mutating} == {ActionKind.DIAGNOSTIC}
+    assert {k for k, op in KINDS.items() if not op.mutating} == {ActionKind.DIAGNOSTIC}
 
 
 # ---------------------------------------------------------------------------

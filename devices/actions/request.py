@@ -1,0 +1,299 @@
+"""Asking for device actions: one or a batch, idempotency keys, cancellation, batch progress.
+
+:func:`request_action` refuses what a CPE cannot do up front (model
+capabilities, ``disable_provision``/``disable_reconfig``, a missing
+management address, a configuration that cannot be rendered), then creates
+the row and its first step inside the caller's transaction and enqueues
+``devices.run_action`` with ``transaction.on_commit`` — a rolled-back request
+never leaves a task behind, and a worker never sees a row that is not there.
+The task is sent by name: this package never imports ``devices.tasks``
+(which imports it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from celery import signature
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from ..choices import ActionSource, ActionStatus, StepLevel
+from ..connect import check_management_address
+from ..drivers import driver_class
+from ..drivers.base import DeviceError
+from ..models import ActionBatch, Cpe, DeviceAction, DeviceActionStep
+from ..models.actions import FINISHED_STATUSES
+from ..provisioning import ProvisioningError, render
+from ..selectors import provisioning_input
+from .config import ActionSettings
+from .kinds import kind_spec, refusal
+from .recorder import add_step, transient_db_retry
+
+RUN_TASK = "devices.run_action"
+
+
+# ---------------------------------------------------------------------------
+# Errors a caller can cause (the API answers them as 4xx)
+# ---------------------------------------------------------------------------
+
+
+class ActionRefused(Exception):
+    """The action cannot run on this CPE; ``reason`` says why (answered before anything is queued)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was already used for a different CPE or action."""
+
+
+class ActionFinished(Exception):
+    """The action already finished; there is nothing to cancel."""
+
+
+# ---------------------------------------------------------------------------
+# Asking for actions
+# ---------------------------------------------------------------------------
+
+
+def cpe_refusal(cpe: Cpe, kind: str) -> str | None:
+    """Model capabilities, the record's flags and the management address (no rendering, no I/O)."""
+    family = cpe.model.family
+    try:
+        capabilities = driver_class(family).capabilities
+    except LookupError:
+        return f"There is no driver for {cpe.model.name} ({family})."
+    reason = refusal(
+        kind,
+        family=family,
+        model=cpe.model.name,
+        capabilities=capabilities,
+        disable_provision=cpe.disable_provision,
+        disable_reconfig=cpe.disable_reconfig,
+    )
+    if reason:
+        return reason
+    try:
+        check_management_address(cpe.management_address, cpe.tenant.management_networks)
+    except DeviceError as exc:
+        return f"The portal cannot reach this CPE: {exc.message}."
+    return None
+
+
+def check_action(cpe: Cpe, kind: str, params: Mapping[str, Any] | None = None) -> str | None:
+    """Why ``kind`` cannot run on ``cpe`` (None: it can). Needs cpe.model and cpe.tenant loaded."""
+    reason = cpe_refusal(cpe, kind)
+    if reason:
+        return reason
+    if kind_spec(kind).renders_config:
+        try:
+            render(provisioning_input(cpe, params), kind)  # raises with every problem found
+        except ProvisioningError as exc:
+            return f"The configuration cannot be rendered: {exc}."
+    return None
+
+
+def request_action(
+    cpe: Cpe,
+    kind: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    requested_by=None,
+    source: str = ActionSource.API,
+    requested_from: str = "",
+    idempotency_key: str = "",
+    not_after: datetime | None = None,
+    batch: ActionBatch | None = None,
+) -> tuple[DeviceAction, bool]:
+    """Queue ``kind`` on ``cpe``; returns (action, created). A repeated idempotency key returns the first action.
+
+    Raises ActionRefused (with the reason) when the CPE cannot do it, and
+    IdempotencyConflict when the key was used for another CPE or kind.
+    """
+    kind_spec(kind)  # unknown kinds are a programming error, not a refusal
+    config = ActionSettings.from_settings()
+    params = dict(params or {})
+    idempotency_key = (idempotency_key or "").strip()[:128]
+    if idempotency_key:
+        first = _by_key(cpe.tenant_id, idempotency_key)
+        if first is not None:
+            return _replay(first, cpe, kind), False
+    reason = check_action(cpe, kind, params)
+    if reason:
+        raise ActionRefused(reason)
+    who = getattr(requested_by, "username", "") or "system"
+    try:
+        with transaction.atomic():
+            action = DeviceAction.objects.create(
+                tenant_id=cpe.tenant_id,
+                cpe=cpe,
+                batch=batch,
+                kind=kind,
+                params=params,
+                source=source,
+                requested_by=requested_by,
+                requested_from=requested_from[:120],
+                idempotency_key=idempotency_key,
+                not_after=not_after,
+                max_attempts=config.max_attempts,
+                enqueued=timezone.now(),
+            )
+    except IntegrityError:
+        # Two requests raced on one key: the first one's row answers both.
+        first = _by_key(cpe.tenant_id, idempotency_key) if idempotency_key else None
+        if first is None:
+            raise
+        return _replay(first, cpe, kind), False
+    origin = f" from {requested_from}" if requested_from else ""
+    add_step(action, StepLevel.INFO, f"{kind} queued by {who} via {source}{origin}")
+    transaction.on_commit(lambda: enqueue(action.pk))
+    return action, True
+
+
+def _by_key(tenant_id: int, key: str) -> DeviceAction | None:
+    return DeviceAction.objects.filter(tenant_id=tenant_id, idempotency_key=key).select_related("cpe").first()
+
+
+def _replay(first: DeviceAction, cpe: Cpe, kind: str) -> DeviceAction:
+    if first.cpe_id != cpe.pk or first.kind != kind:
+        raise IdempotencyConflict(
+            f"This Idempotency-Key was already used for {first.kind} on CPE {first.cpe_id} (action {first.pk})."
+        )
+    return first
+
+
+@transient_db_retry
+def enqueue(action_id: int, countdown: float | None = None) -> None:
+    """Send the task (the row's ``enqueued`` time is what the reaper checks for lost messages)."""
+    DeviceAction.objects.filter(pk=action_id).update(enqueued=timezone.now())
+    _send(action_id, ActionSettings.from_settings(), countdown)
+
+
+def _send(action_id: int, config: ActionSettings, countdown: float | None = None) -> None:
+    # By name: devices.tasks imports this package, not the other way round.
+    signature(RUN_TASK, args=(action_id,)).apply_async(countdown=countdown, **config.queue_options())
+
+
+def request_batch(
+    tenant,
+    kind: str,
+    cpes: Iterable[Cpe],
+    *,
+    missing: Iterable[Any] = (),
+    params: Mapping[str, Any] | None = None,
+    selection: Mapping[str, Any] | None = None,
+    requested_by=None,
+    source: str = ActionSource.API,
+    requested_from: str = "",
+    not_after: datetime | None = None,
+) -> ActionBatch:
+    """One action per CPE that can do ``kind``; the others are listed as skipped with the reason.
+
+    ``cpes`` should carry model/tenant/profiles (select_related) and POTS
+    lines (prefetch) so checking a thousand devices stays a few queries.
+    """
+    kind_spec(kind)  # unknown kinds are a programming error, not a refusal
+    config = ActionSettings.from_settings()
+    params = dict(params or {})
+    skipped = [{"cpe": ident, "reason": "No such CPE."} for ident in missing]
+    now = timezone.now()
+    # What the batch and each of its actions share.
+    asked = {"tenant": tenant, "kind": kind, "params": params, "requested_by": requested_by, "not_after": not_after}
+    with transaction.atomic():
+        batch = ActionBatch.objects.create(
+            source=source, requested_from=requested_from[:120], selection=dict(selection or {}), **asked
+        )
+        rows = []
+        for cpe in cpes:
+            reason = check_action(cpe, kind, params)
+            if reason:
+                skipped.append({"cpe": cpe.pk, "reason": reason})
+                continue
+            rows.append(
+                DeviceAction(
+                    cpe=cpe,
+                    batch=batch,
+                    source=ActionSource.BATCH,
+                    requested_from=f"batch {batch.pk}",
+                    max_attempts=config.max_attempts,
+                    enqueued=now,
+                    **asked,
+                )
+            )
+        actions = DeviceAction.objects.bulk_create(rows, batch_size=500)
+        who = getattr(requested_by, "username", "") or "system"
+        DeviceActionStep.objects.bulk_create(
+            [
+                DeviceActionStep(
+                    action=a,
+                    seq=1,
+                    time=now,
+                    level=StepLevel.INFO,
+                    message=f"{kind} queued by {who} in batch {batch.pk}",
+                )
+                for a in actions
+            ],
+            batch_size=500,
+        )
+        batch.total = len(actions)
+        batch.skipped = skipped
+        batch.save(update_fields=["total", "skipped"])
+        ids = [a.pk for a in actions]
+        transaction.on_commit(lambda: _enqueue_many(ids))
+    return batch
+
+
+def _enqueue_many(ids: list[int]) -> None:
+    config = ActionSettings.from_settings()
+    for action_id in ids:
+        _send(action_id, config)
+
+
+def batch_totals(batch: ActionBatch) -> dict[str, Any]:
+    """Counts by status, finished/total and percent done."""
+    counts = dict(batch.actions.values_list("status").annotate(n=Count("id")).order_by())
+    totals = {status: counts.get(status, 0) for status in ActionStatus.values}
+    done = sum(totals[s] for s in FINISHED_STATUSES)
+    return {
+        "totals": totals,
+        "finished": done,
+        "total": batch.total,
+        "skipped": len(batch.skipped),
+        "progress": round(100.0 * done / batch.total, 1) if batch.total else 100.0,
+        "done": done == batch.total,
+    }
+
+
+def cancel(action: DeviceAction, *, by=None) -> DeviceAction:
+    """Cancel a queued action now; ask a running one to stop at its next safe point."""
+    who = getattr(by, "username", "") or "system"
+    now = timezone.now()
+    if DeviceAction.objects.filter(pk=action.pk, status=ActionStatus.QUEUED).update(
+        status=ActionStatus.CANCELLED, cancel_requested=True, finished=now
+    ):
+        add_step(action, StepLevel.WARNING, f"cancelled by {who} before it ran")
+    elif DeviceAction.objects.filter(pk=action.pk, status=ActionStatus.RUNNING).update(cancel_requested=True):
+        add_step(action, StepLevel.WARNING, f"cancellation requested by {who}; it stops at the next safe point")
+    else:
+        action.refresh_from_db()
+        raise ActionFinished(f"Action {action.pk} already {action.status}.")
+    action.refresh_from_db()
+    return action
+
+
+def cancel_batch(batch: ActionBatch, *, by=None) -> int:
+    """Cancel every unfinished action of the batch; returns how many were touched."""
+    touched = 0
+    for action in batch.actions.filter(status__in=[ActionStatus.QUEUED, ActionStatus.RUNNING]):
+        try:
+            cancel(action, by=by)
+            touched += 1
+        except ActionFinished:
+            continue
+    return touched

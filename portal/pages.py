@@ -1,9 +1,10 @@
 """The page toolkit: what every server-rendered page of the portal is built from.
 
 - :class:`TenantViewMixin`, the page gate (login, membership, role, tenant scoping);
-- the fragment switch (:func:`wants_fragment`, :class:`HtmxPartialMixin`,
-  :func:`fragment_response`): the only place that decides between an htmx
-  fragment and the whole page, and that sets ``Vary: HX-Request``;
+- the fragment switch (:func:`wants_fragment`, used by :class:`HtmxPartialMixin`
+  and :func:`page_response`; :func:`fragment_response` for fragment-only
+  views): the only place that decides between an htmx fragment and the
+  whole page, and that sets ``Vary: HX-Request``;
 - :data:`HTMX_STOP_POLLING` (django-htmx's 286) for progress fragments;
 - :class:`FilteredListView`, the one list page: filterset binding, pagination
   (``?per_page=`` where asked, and the deferred join for long tables), and the
@@ -38,6 +39,7 @@ __all__ = [
     "PageForm",
     "TenantViewMixin",
     "fragment_response",
+    "page_response",
     "require",
     "wants_fragment",
 ]
@@ -96,6 +98,14 @@ def fragment_response(request: HttpRequest, template: str, context: dict, *, sta
     response = TemplateResponse(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def page_response(
+    request: HttpRequest, template: str, context: dict, *, partial: str, status: int = 200
+) -> TemplateResponse:
+    """``template#partial`` to an htmx request, the whole ``template`` otherwise (views that are not generic views)."""
+    name = f"{template}#{partial}" if wants_fragment(request) else template
+    return fragment_response(request, name, context, status=status)
 
 
 class HtmxPartialMixin:

@@ -16,13 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
 from portal.models import WorkerHeartbeat
-from portal.pages import PAGE_SIZE, HtmxPartialMixin
-from portal.views import TenantViewMixin
+from portal.pages import HTMX_STOP_POLLING, FilteredListView, TenantViewMixin, fragment_response
 from subscribers.models import Subscriber
 
 from . import services
@@ -32,9 +30,6 @@ from .forms import BillingRunForm, PaymentForm
 from .models import BillingRun, Invoice, Payment, PaymentAllocation, Plan, Subscription
 from .services import subscriber_balance
 from .tasks import run_billing_period
-
-# HTTP 286 tells htmx to stop polling (the run is done).
-STOP_POLLING = 286
 
 
 class BillingPageMixin(TenantViewMixin):
@@ -51,24 +46,18 @@ class BillingPageMixin(TenantViewMixin):
 # --- invoices ------------------------------------------------------------------
 
 
-class InvoiceListView(BillingPageMixin, HtmxPartialMixin, ListView):
+class InvoiceListView(BillingPageMixin, FilteredListView):
     model = Invoice
     template_name = "billing/invoice_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "invoices"
+    filterset_class = InvoicePageFilter
     billing_tab = "invoices"
 
-    def get_queryset(self):
-        base = self.scoped(Invoice)
-        self.filterset = InvoicePageFilter(self.request.GET or None, queryset=base)
-        invoices = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
-        return invoices.select_related("subscriber").order_by("-period_start", "-number_seq", "-id")
+    def list_rows(self, matching):
+        return matching.select_related("subscriber").order_by("-period_start", "-number_seq", "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filter"] = self.filterset
-        context["filtered"] = any(self.request.GET.get(k) for k in ("q", "status", "period", "subscriber"))
         subscriber_id = self.request.GET.get("subscriber", "")
         if subscriber_id.isdigit():
             context["for_subscriber"] = self.scoped(Subscriber).filter(pk=int(subscriber_id)).first()
@@ -95,21 +84,18 @@ class InvoiceDetailView(BillingPageMixin, DetailView):
         return context
 
 
-class OverdueListView(BillingPageMixin, HtmxPartialMixin, ListView):
+class OverdueListView(BillingPageMixin, FilteredListView):
     """Open invoices past their due date, oldest first; "beyond grace" ones are what dunning suspends."""
 
     model = Invoice
     template_name = "billing/overdue_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "invoices"
     billing_tab = "overdue"
 
-    def get_queryset(self):
+    def list_rows(self, matching):
         today = timezone.now().date()
         return (
-            self.scoped(Invoice)
-            .filter(status=InvoiceStatus.OPEN, due_date__lt=today)
+            matching.filter(status=InvoiceStatus.OPEN, due_date__lt=today)
             .select_related("subscriber")
             .order_by("due_date", "id")
         )
@@ -124,23 +110,18 @@ class OverdueListView(BillingPageMixin, HtmxPartialMixin, ListView):
 # --- payments ------------------------------------------------------------------
 
 
-class PaymentListView(BillingPageMixin, HtmxPartialMixin, ListView):
+class PaymentListView(BillingPageMixin, FilteredListView):
     model = Payment
     template_name = "billing/payment_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "payments"
+    filterset_class = PaymentPageFilter
     billing_tab = "payments"
 
-    def get_queryset(self):
-        base = self.scoped(Payment)
-        self.filterset = PaymentPageFilter(self.request.GET or None, queryset=base)
-        payments = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
-        return payments.select_related("subscriber", "recorded_by").order_by("-received_on", "-id")
+    def list_rows(self, matching):
+        return matching.select_related("subscriber", "recorded_by").order_by("-received_on", "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filtered"] = any(self.request.GET.get(k) for k in ("q", "subscriber"))
         context["can_record_payment"] = self.can("billing.change")
         return context
 
@@ -220,15 +201,14 @@ class PaymentCreateView(TenantViewMixin, View):
 # --- billing runs --------------------------------------------------------------
 
 
-class BillingRunListView(BillingPageMixin, ListView):
+class BillingRunListView(BillingPageMixin, FilteredListView):
     model = BillingRun
     template_name = "billing/run_list.html"
-    paginate_by = PAGE_SIZE
     context_object_name = "runs"
     billing_tab = "runs"
 
-    def get_queryset(self):
-        return self.scoped(BillingRun).select_related("started_by").order_by("-started_at", "-id")
+    def list_rows(self, matching):
+        return matching.select_related("started_by").order_by("-started_at", "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -282,10 +262,8 @@ class BillingRunProgressView(TenantViewMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         run = get_object_or_404(self.scoped(BillingRun).select_related("started_by"), pk=pk)
         context = {"run": run, **run_progress(run)}
-        status = STOP_POLLING if run.finished_at else 200
-        response = TemplateResponse(request, "billing/run_detail.html#progress", context, status=status)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        status = HTMX_STOP_POLLING if run.finished_at else 200
+        return fragment_response(request, "billing/run_detail.html#progress", context, status=status)
 
 
 def run_progress(run: BillingRun) -> dict:

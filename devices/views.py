@@ -3,7 +3,7 @@
 Views validate and delegate: actions are queued only through
 :mod:`devices.actions` (``request_action``, ``request_batch``, ``cancel``),
 which refuses what a CPE cannot do. The page gate
-(:class:`portal.views.TenantViewMixin`) checks the role and scopes every
+(:class:`portal.pages.TenantViewMixin`) checks the role and scopes every
 query to the active tenant, so a foreign CPE, action or batch answers 404
 like a missing one. A role's forbidden action is refused (403) whatever the
 page showed.
@@ -21,15 +21,20 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
-from portal.pages import PAGE_SIZE, HtmxPartialMixin, require
+from portal.pages import (
+    HTMX_STOP_POLLING,
+    FilteredListView,
+    HtmxPartialMixin,
+    TenantViewMixin,
+    fragment_response,
+    require,
+    wants_fragment,
+)
 from portal.roles import allowed_actions
-from portal.views import TenantViewMixin
 
 from . import actions as engine
 from . import selectors
@@ -38,21 +43,6 @@ from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
 from .forms import BulkActionForm, DeviceActionForm, action_choices
 from .models import ActionBatch, Alert, AlertKind, AlertSeverity, Cpe, DeviceAction, DeviceModel
 
-# ``?per_page=`` on the lists: a wall screen shows more rows than a laptop.
-MAX_PER_PAGE = 100
-
-
-class PerPageMixin:
-    def get_paginate_by(self, queryset) -> int:
-        try:
-            wanted = int(self.request.GET.get("per_page", ""))
-        except ValueError:
-            return PAGE_SIZE
-        return max(10, min(MAX_PER_PAGE, wanted))
-
-
-# htmx stops polling an element when its request answers this code.
-STOP_POLLING = 286
 # How often the live panels ask for fresh data (s); the poller writes every NOC_POLL_INTERVAL_SECONDS.
 LIVE_REFRESH_S = 5
 PROGRESS_REFRESH_S = 1
@@ -62,52 +52,28 @@ def client_address(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")[:120]
 
 
-def fragment_response(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:
-    response = TemplateResponse(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def wants_fragment(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx and not htmx.boosted)
-
-
 # --- devices ---------------------------------------------------------------------
 
 
-class DeviceListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
+class DeviceListView(FilteredListView):
     """The fleet: filters, search as you type, selectable rows and the bulk action bar."""
 
     permission = "devices.view"
     model = Cpe
     template_name = "devices/device_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "cpes"
+    filterset_class = DevicePageFilter
+    per_page_param = True
+    deferred_join = True
 
-    def get_queryset(self):
-        self.filterset = DevicePageFilter(self.request.GET or None, queryset=self.scoped(Cpe))
-        cpes = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.scoped(Cpe)
-        return selectors.device_rows(cpes)
-
-    def paginate_queryset(self, queryset, page_size):
-        # A "deferred join": the pager walks ids only (the primary key index), then the page's rows
-        # get their joins. With the joins in the OFFSET query, page 2,000 of 100k CPEs joined 50,000
-        # rows only to throw them away (~330 ms); this way it costs the index walk.
-        paginator, page, ids, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
-        ids = list(ids)
-        rows = {cpe.pk: cpe for cpe in queryset.filter(pk__in=ids)}
-        page.object_list = [rows[pk] for pk in ids if pk in rows]
-        return paginator, page, page.object_list, is_paginated
+    def list_rows(self, matching):
+        return selectors.device_rows(matching)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
-            filter=self.filterset,
-            filtered=any(self.request.GET.get(k) for k in DevicePageFilter.Meta.fields),
             families=DeviceFamily.choices,
             techs=Tech.choices,
             live_states=LIVE_STATES,
@@ -240,18 +206,17 @@ class DeviceActionCreateView(TenantViewMixin, View):
 # --- alerts ------------------------------------------------------------------------
 
 
-class AlertListView(TenantViewMixin, HtmxPartialMixin, ListView):
+class AlertListView(FilteredListView):
     """Open alerts, newest first, each linking to its device (``?closed=1``: recently closed too)."""
 
     permission = "devices.view"
     model = Alert
     template_name = "devices/alert_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "alerts"
+    filter_params = ("severity", "kind", "closed")
 
-    def get_queryset(self):
-        alerts = self.scoped(Alert).select_related("cpe__model", "cpe__customer").order_by("-opened", "-id")
+    def list_rows(self, matching):
+        alerts = matching.select_related("cpe__model", "cpe__customer").order_by("-opened", "-id")
         params = self.request.GET
         if params.get("closed") != "1":
             alerts = alerts.filter(closed__isnull=True)
@@ -263,11 +228,7 @@ class AlertListView(TenantViewMixin, HtmxPartialMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            severities=AlertSeverity.choices,
-            kinds=AlertKind.choices,
-            filtered=any(self.request.GET.get(k) for k in ("severity", "kind", "closed")),
-        )
+        context.update(severities=AlertSeverity.choices, kinds=AlertKind.choices)
         return context
 
 
@@ -289,27 +250,20 @@ class AlertPanelView(TenantViewMixin, View):
 # --- actions and batches --------------------------------------------------------------
 
 
-class ActionListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
+class ActionListView(FilteredListView):
     permission = "devices.view"
     model = DeviceAction
     template_name = "devices/action_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "actions"
+    filterset_class = ActionPageFilter
+    per_page_param = True
 
-    def get_queryset(self):
-        base = self.scoped(DeviceAction)
-        self.filterset = ActionPageFilter(self.request.GET or None, queryset=base)
-        found = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
-        return found.select_related("cpe__model", "requested_by").order_by("-created", "-id")
+    def list_rows(self, matching):
+        return matching.select_related("cpe__model", "requested_by").order_by("-created", "-id")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            filter=self.filterset,
-            tab="actions",
-            filtered=any(self.request.GET.get(k) for k in ActionPageFilter.Meta.fields),
-        )
+        context["tab"] = "actions"
         return context
 
 
@@ -344,7 +298,7 @@ class ActionProgressView(TenantViewMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         action = get_object_or_404(self.scoped(DeviceAction).select_related("cpe"), pk=pk)
-        status = STOP_POLLING if action.is_finished else 200
+        status = HTMX_STOP_POLLING if action.is_finished else 200
         context = {**progress_context(action), "on_action_page": request.GET.get("on") == "action"}
         response = fragment_response(request, "devices/_action_progress.html", context, status=status)
         if action.is_finished:
@@ -370,16 +324,15 @@ class ActionCancelView(TenantViewMixin, View):
         return redirect("devices:action-detail", pk=action.pk)
 
 
-class BatchListView(TenantViewMixin, PerPageMixin, HtmxPartialMixin, ListView):
+class BatchListView(FilteredListView):
     permission = "devices.view"
     model = ActionBatch
     template_name = "devices/batch_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "batches"
+    per_page_param = True
 
-    def get_queryset(self):
-        return selectors.batch_rows(self.scoped(ActionBatch)).select_related("requested_by")
+    def list_rows(self, matching):
+        return selectors.batch_rows(matching).select_related("requested_by")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -417,7 +370,7 @@ class BatchDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
 
     def render_to_response(self, context, **response_kwargs):
         if self.wants_fragment() and context["progress"]["done"]:
-            response_kwargs["status"] = STOP_POLLING
+            response_kwargs["status"] = HTMX_STOP_POLLING
         return super().render_to_response(context, **response_kwargs)
 
 

@@ -109,7 +109,7 @@ class TenantOwned(models.Model):
     """Abstract base of every domain row: it belongs to exactly one tenant.
 
     Querysets are scoped through ``Model.objects.for_tenant(t)`` by the tenant
-    gate (portal.api.gate / portal.views), never ad hoc in views.
+    gate (portal.api.gate / portal.pages), never ad hoc in views.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+", verbose_name="tenant")

@@ -25,8 +25,7 @@ from billing.models import Invoice, Subscription
 from billing.selectors import with_billing_summary
 from billing.services import subscriber_balance
 from devices.models import Cpe
-from portal.pages import PAGE_SIZE, HtmxPartialMixin
-from portal.views import TenantViewMixin
+from portal.pages import PAGE_SIZE, FilteredListView, HtmxPartialMixin, TenantViewMixin
 
 from . import services
 from .choices import TicketStatus
@@ -38,21 +37,16 @@ from .selectors import OPEN_STATUSES, cpe_state_snapshot, ticket_queue
 # --- subscribers ---------------------------------------------------------------
 
 
-class SubscriberListView(TenantViewMixin, HtmxPartialMixin, ListView):
+class SubscriberListView(FilteredListView):
     """Search as you type; htmx asks for the ``results`` partial and pushes the URL."""
 
     permission = "subscribers.view"
     model = Subscriber
     template_name = "subscribers/subscriber_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "subscribers"
+    filterset_class = SubscriberPageFilter
 
-    def get_queryset(self):
-        self.filterset = SubscriberPageFilter(self.request.GET or None, queryset=self.scoped(Subscriber))
-        subscribers = (
-            self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else self.scoped(Subscriber)
-        )
+    def list_rows(self, matching):
         # Subqueries, not joins: the page costs the same queries for 5 or 50 rows.
         cpe_count = (
             Cpe.objects.filter(customer=OuterRef("pk"))
@@ -62,16 +56,10 @@ class SubscriberListView(TenantViewMixin, HtmxPartialMixin, ListView):
             .values("n")
         )
         return (
-            with_billing_summary(subscribers, timezone.now().date())
+            with_billing_summary(matching, timezone.now().date())
             .annotate(cpe_count=Coalesce(Subquery(cpe_count), 0), balance=F("paid_total") - F("invoiced_total"))
             .order_by("surname", "name", "id")
         )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["filter"] = self.filterset
-        context["filtered"] = any(self.request.GET.get(k) for k in ("q", "status", "plan"))
-        return context
 
 
 class SubscriberDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):

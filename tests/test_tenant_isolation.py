@@ -2,9 +2,10 @@
 
 import pytest
 
-from tests.tenant_isolation import load
+from tests.tenant_isolation import load, load_actions
 
 RESOURCES = load()
+API_ACTIONS = {action.name: action for action in load_actions() if not action.page}
 
 
 @pytest.fixture(params=sorted(RESOURCES), ids=sorted(RESOURCES))
@@ -29,6 +30,8 @@ def test_other_tenant_rows_are_invisible(resource, tenant_a, tenant_b, api_b):
     assert api_b.get(url).status_code == 404
     for extra in resource.extra_urls:
         assert api_b.get(extra(row)).status_code == 404
+    for action in resource.action_urls:
+        assert api_b.post(action(row), {}, format="json").status_code == 404, action(row)
     if "PATCH" in resource.methods:
         assert api_b.patch(url, resource.write_payload, format="json").status_code == 404
     if "DELETE" in resource.methods:
@@ -47,3 +50,13 @@ def test_asking_for_a_foreign_tenant_is_forbidden(resource, tenant_a, tenant_b, 
         error = body.get("error", body)  # the v1 envelope wraps the error shape
         assert "not a member" in error["detail"]
     assert client.get(resource.detail_url(row)).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(API_ACTIONS))
+def test_an_action_on_no_row_does_not_reach_another_tenants_rows(name, tenant_a, tenant_b, api_b):
+    action = API_ACTIONS[name]
+    row = action.create(tenant_a)
+    response = api_b.post(action.url, action.payload(row), format="json")
+    assert response.status_code < 500, response.content
+    assert action.untouched(row), f"{action.url} reached another tenant's row"

@@ -29,6 +29,7 @@ register(
         detail_url=lambda row: f"/api/v2/isp/actions/{row.pk}/",
         methods=("GET",),
         extra_urls=(lambda row: f"/api/v2/isp/actions/{row.pk}/steps",),
+        action_urls=(lambda row: f"/api/v2/isp/actions/{row.pk}/cancel",),
     )
 )
 
@@ -39,6 +40,7 @@ register(
         list_url="/api/v2/isp/action_batches/",
         detail_url=lambda row: f"/api/v2/isp/action_batches/{row.pk}/",
         methods=("GET",),
+        action_urls=(lambda row: f"/api/v2/isp/action_batches/{row.pk}/cancel",),
     )
 )
 

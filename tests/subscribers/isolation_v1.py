@@ -14,6 +14,10 @@ register(
         detail_url=lambda row: f"/api/v1/subscribers/{row.pk}",
         write_payload={"city": "Elsewhere"},
         methods=("GET", "PATCH", "DELETE"),
+        action_urls=(
+            lambda row: f"/api/v1/subscribers/{row.pk}/suspend",
+            lambda row: f"/api/v1/subscribers/{row.pk}/activate",
+        ),
     )
 )
 register(

@@ -60,9 +60,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .choices import ActionKind, WanMode, WifiBands, WifiSecurity
-from .drivers.base import ConfigSection, DeviceConfig
-from .drivers.halny import PORT_FORWARDING_RULES, SSIDS_PER_BAND, WAN_COUNT, halny_model, to_halny_value
+from ..choices import ActionKind, WanMode, WifiBands, WifiSecurity
+from ..drivers.base import ConfigSection, DeviceConfig
+from ..drivers.halny import PORT_FORWARDING_RULES, SSIDS_PER_BAND, WAN_COUNT, halny_model, to_halny_value
 
 SECRET_MASK = "••••••"
 RENDERED_KINDS = (ActionKind.REPROVISION, ActionKind.RECONFIG, ActionKind.UNPROVISION)

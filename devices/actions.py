@@ -63,8 +63,8 @@ from .drivers.base import CAP_CLIENTS, CAP_READ_CONFIG, CAP_SIGNAL, DeviceConfig
 from .models import ActionBatch, Cpe, DeviceAction, DeviceActionStep, DeviceLease
 from .models.actions import FINISHED_STATUSES
 from .operations import operation, refusal
-from .provisioning import ProvisioningError, drift_report, problems, render
-from .selectors import action_with_cpe, provisioning_input
+from .provisioning import ProvisioningError, drift_report, from_cpe, problems, render
+from .selectors import action_with_cpe
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def check_action(cpe: Cpe, kind: str, params: Mapping[str, Any] | None = None) -
         return reason
     if operation(kind).renders_config:
         try:
-            render(provisioning_input(cpe, params), kind)  # raises with every problem found
+            render(from_cpe(cpe, params), kind)  # raises with every problem found
         except ProvisioningError as exc:
             return f"The configuration cannot be rendered: {exc}."
     return None
@@ -684,7 +684,7 @@ def _execute(action: DeviceAction, op) -> Outcome:
         desired: DeviceConfig | None = None
         inp = None
         if op.renders_config or action.kind == ActionKind.DIAGNOSTIC:
-            inp = transient_db_retry(provisioning_input)(cpe, action.params)
+            inp = transient_db_retry(from_cpe)(cpe, action.params)
         if op.renders_config:
             desired = render(inp, action.kind)
         elif action.kind == ActionKind.DIAGNOSTIC and not problems(inp, ActionKind.REPROVISION):

@@ -37,6 +37,7 @@ from .choices import ActionKind, ActionSource, DeviceFamily, Tech
 from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
 from .forms import BulkActionForm, DeviceActionForm, action_choices
 from .models import ActionBatch, Alert, AlertKind, AlertSeverity, Cpe, DeviceAction, DeviceModel
+from .vendors import vendor
 
 # ``?per_page=`` on the lists: a wall screen shows more rows than a laptop.
 MAX_PER_PAGE = 100
@@ -165,7 +166,7 @@ def live_context(cpe: Cpe) -> dict[str, Any]:
         "clients": state.clients if state else [],
         "sip": state.sip if state else [],
         "shows_sip": cpe.tech == Tech.VOIP or cpe.model.pots_ports > 0,
-        "shows_wan": cpe.model.family == DeviceFamily.PEPLINK or bool(state and state.wan),
+        "shows_wan": vendor(cpe.model.family).shows_wan or bool(state and state.wan),
         "live_refresh_s": LIVE_REFRESH_S,
     }
 

@@ -1,7 +1,7 @@
 """The vendor registry: one row per device family, the one place that knows what a family is made of.
 
-A row names the family's driver, its provisioning renderer and problem check,
-its drift comparer, how the portal reaches it by default (port, scheme,
+A row names the family's driver, its provisioning module (renderer, problem
+check, drift comparer), how the portal reaches it by default (port, scheme,
 factory credentials) and the few ways pages and the demo treat it
 differently. Code elsewhere asks the row (``vendor(cpe.model.family)``)
 instead of comparing family strings, so adding a vendor is one driver
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 @cache
 def _resolve(dotted: str) -> Any:
     module, _, name = dotted.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module(module), name) if name else importlib.import_module(module)
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,10 @@ class Vendor:
 
     family: str
     driver_path: str
-    renderer_path: str  # (ProvisioningInput, kind) -> list[ConfigSection]
-    problems_path: str  # (ProvisioningInput) -> list[str], for the kinds that render
-    comparer_path: str  # (section path, values, *, shape) -> flat comparable fields
+    # A module of devices.provisioning defining render(inp, kind) -> list[ConfigSection],
+    # problems(inp) -> list[str] (for the kinds that render) and the drift comparer
+    # comparable(section path, values, *, shape) -> flat fields.
+    provisioning_path: str
     default_port: int  # the vendor's documented management port
     default_scheme: str = ManagementScheme.HTTP
     # (MAC) -> (username, password) when the device ships with MAC-derived API credentials.
@@ -63,13 +64,13 @@ class Vendor:
         return self.driver.capabilities
 
     def render(self, inp: ProvisioningInput, kind: str) -> list[ConfigSection]:
-        return _resolve(self.renderer_path)(inp, kind)
+        return _resolve(self.provisioning_path).render(inp, kind)
 
     def problems(self, inp: ProvisioningInput) -> list[str]:
-        return _resolve(self.problems_path)(inp)
+        return _resolve(self.provisioning_path).problems(inp)
 
     def comparable(self, path: str, values: Mapping[str, Any], *, shape: str) -> dict[str, Any]:
-        return _resolve(self.comparer_path)(path, values, shape=shape)
+        return _resolve(self.provisioning_path).comparable(path, values, shape=shape)
 
     @property
     def factory_credentials(self) -> Callable[[str], tuple[str, str]] | None:
@@ -82,28 +83,22 @@ VENDORS: dict[str, Vendor] = {
         Vendor(
             family=DeviceFamily.HALNY,
             driver_path="devices.drivers.halny:HalnyDriver",
-            renderer_path="devices.provisioning.halny:render",
-            problems_path="devices.provisioning.halny:problems",
-            comparer_path="devices.provisioning.halny:comparable",
+            provisioning_path="devices.provisioning.halny",
             default_port=48626,
             factory_credentials_path="devices.drivers.halny:default_credentials",
         ),
         Vendor(
             family=DeviceFamily.PEPLINK,
             driver_path="devices.drivers.peplink:PeplinkDriver",
-            renderer_path="devices.provisioning.peplink:render",
-            problems_path="devices.provisioning.peplink:problems",
-            comparer_path="devices.provisioning.peplink:comparable",
+            provisioning_path="devices.provisioning.peplink",
             default_port=443,
-            # Routers report their WANs on every poll; the page keeps the panel even before the first one.
+            # The device page shows a router's WAN panel even before a poll has reported a WAN.
             shows_wan=True,
         ),
         Vendor(
             family=DeviceFamily.FANVIL,
             driver_path="devices.drivers.fanvil:FanvilDriver",
-            renderer_path="devices.provisioning.fanvil:render",
-            problems_path="devices.provisioning.fanvil:problems",
-            comparer_path="devices.provisioning.drift:as_strings",
+            provisioning_path="devices.provisioning.fanvil",
             default_port=80,
             phone=True,
         ),

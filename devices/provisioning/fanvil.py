@@ -5,6 +5,10 @@ from __future__ import annotations
 from ..choices import ActionKind
 from ..drivers.base import ConfigSection
 from . import ProvisioningInput
+from .drift import as_strings
+
+# A phone reads back what it was sent: compare as text.
+comparable = as_strings
 
 
 def problems(inp: ProvisioningInput) -> list[str]:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 
-from .drivers import driver_class
 from .drivers.base import DeviceDriver, DeviceEndpoint, DeviceError
 from .models import Cpe
-
-# Vendors' documented management ports, used when a CPE has none set.
-DEFAULT_PORTS = {"halny": 48626, "peplink": 443, "fanvil": 80}
+from .vendors import vendor
 
 
 class ManagementAddressRefused(DeviceError):
@@ -42,16 +39,15 @@ def check_management_address(address: str | None, networks: list[str]) -> None:
 def endpoint_for(cpe: Cpe) -> DeviceEndpoint:
     """The endpoint of ``cpe`` (needs ``cpe.tenant`` and ``cpe.model`` loaded)."""
     check_management_address(cpe.management_address, cpe.tenant.management_networks)
-    family = cpe.model.family
+    row = vendor(cpe.model.family)
     username, password = cpe.management_username, cpe.management_password
-    if family == "halny" and not password and cpe.mac:
-        from .drivers.halny import default_credentials
-
-        username, password = default_credentials(cpe.mac)
+    if row.factory_credentials is not None and not password and cpe.mac:
+        username, password = row.factory_credentials(cpe.mac)
     return DeviceEndpoint(
         address=cpe.management_address,
-        port=cpe.management_port or DEFAULT_PORTS.get(family, 80),
-        scheme=cpe.management_scheme or "http",
+        # The vendor's documented management port and scheme when the CPE has none set.
+        port=cpe.management_port or row.default_port,
+        scheme=cpe.management_scheme or row.default_scheme,
         username=username,
         password=password,
         verify_tls=cpe.tls_verify,
@@ -62,4 +58,4 @@ def endpoint_for(cpe: Cpe) -> DeviceEndpoint:
 
 def driver_for(cpe: Cpe) -> DeviceDriver:
     """A driver for ``cpe``; use as ``async with driver_for(cpe) as driver:``."""
-    return driver_class(cpe.model.family)(endpoint_for(cpe), model=cpe.model.name)
+    return vendor(cpe.model.family).driver(endpoint_for(cpe), model=cpe.model.name)

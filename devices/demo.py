@@ -28,9 +28,10 @@ from simulators.base import SimDevice
 from simulators.manifest import REPO_ROOT, generate_manifest, write_manifest
 from subscribers.models import PotsLine, Subscriber
 
-from .choices import DeviceFamily, ManagementScheme, Tech, WanMode, WifiBands, WifiSecurity
+from .choices import ManagementScheme, Tech, WanMode, WifiBands, WifiSecurity
 from .models import AddressProfile, Cpe, LineProfile, ServiceProfile, TvProfile, VoipProfile, WifiProfile
 from .services import ensure_catalogue, generated_cpename
+from .vendors import vendor
 
 # slug → (devices, devices when small, manifest seed, first loopback address)
 FLEETS: dict[str, tuple[int, int, int, str]] = {
@@ -128,7 +129,7 @@ def _cpe(tenant, device: SimDevice, model, customer, profiles, rng: random.Rando
         profiles["lte"]
         if model.tech == Tech.LTE
         else profiles["voice"]
-        if family == DeviceFamily.FANVIL
+        if vendor(family).phone
         else profiles["ftth_1g" if rng.random() < 0.3 else "ftth"]
     )
     gpon = model.tech == Tech.GPON
@@ -170,7 +171,7 @@ def _cpe(tenant, device: SimDevice, model, customer, profiles, rng: random.Rando
 
 def _pots_lines(tenant, cpe: Cpe, rng: random.Random, cli_format: str) -> list[PotsLine]:
     model = cpe.model
-    if model.family == DeviceFamily.FANVIL:
+    if vendor(model.family).phone:
         lines = 1  # an IP phone: its first SIP account
     elif model.pots_ports and rng.random() < 0.4:
         lines = rng.randint(1, model.pots_ports)

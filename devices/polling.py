@@ -49,6 +49,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import alerting
+from .connect import endpoint_for
 from .drivers import driver_class
 from .drivers.base import (
     CAP_CLIENTS,
@@ -194,8 +195,6 @@ def claim(cpe_ids: Sequence[int], *, token: str, now: datetime, ttl_s: float) ->
 
 def build_targets(cpes: Iterable[Cpe], timeout_s: float) -> list[PollTarget]:
     """Plain-data targets for ``cpes`` (loaded with tenant and model), through the SSRF guard."""
-    from .connect import endpoint_for
-
     targets = []
     for cpe in cpes:
         family, model = cpe.model.family, cpe.model.name

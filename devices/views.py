@@ -42,6 +42,7 @@ from .choices import ActionKind, ActionSource, DeviceFamily, Tech
 from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
 from .forms import BulkActionForm, DeviceActionForm, action_choices
 from .models import ActionBatch, Alert, AlertKind, AlertSeverity, Cpe, DeviceAction, DeviceModel
+from .vendors import vendor
 
 # How often the live panels ask for fresh data (s); the poller writes every NOC_POLL_INTERVAL_SECONDS.
 LIVE_REFRESH_S = 5
@@ -131,7 +132,7 @@ def live_context(cpe: Cpe) -> dict[str, Any]:
         "clients": state.clients if state else [],
         "sip": state.sip if state else [],
         "shows_sip": cpe.tech == Tech.VOIP or cpe.model.pots_ports > 0,
-        "shows_wan": cpe.model.family == DeviceFamily.PEPLINK or bool(state and state.wan),
+        "shows_wan": vendor(cpe.model.family).shows_wan or bool(state and state.wan),
         "live_refresh_s": LIVE_REFRESH_S,
     }
 

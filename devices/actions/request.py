@@ -23,14 +23,13 @@ from django.utils import timezone
 
 from ..choices import ActionSource, ActionStatus, StepLevel
 from ..connect import check_management_address
-from ..drivers import driver_class
 from ..drivers.base import DeviceError
 from ..models import ActionBatch, Cpe, DeviceAction, DeviceActionStep
 from ..models.actions import FINISHED_STATUSES
-from ..provisioning import ProvisioningError, render
-from ..selectors import provisioning_input
+from ..provisioning import ProvisioningError, from_cpe, render
+from ..selectors import model_refusal
 from .config import ActionSettings
-from .kinds import kind_spec, refusal
+from .kinds import kind_spec
 from .recorder import add_step, transient_db_retry
 
 RUN_TASK = "devices.run_action"
@@ -64,19 +63,7 @@ class ActionFinished(Exception):
 
 def cpe_refusal(cpe: Cpe, kind: str) -> str | None:
     """Model capabilities, the record's flags and the management address (no rendering, no I/O)."""
-    family = cpe.model.family
-    try:
-        capabilities = driver_class(family).capabilities
-    except LookupError:
-        return f"There is no driver for {cpe.model.name} ({family})."
-    reason = refusal(
-        kind,
-        family=family,
-        model=cpe.model.name,
-        capabilities=capabilities,
-        disable_provision=cpe.disable_provision,
-        disable_reconfig=cpe.disable_reconfig,
-    )
+    reason = model_refusal(cpe, kind)
     if reason:
         return reason
     try:
@@ -93,7 +80,7 @@ def check_action(cpe: Cpe, kind: str, params: Mapping[str, Any] | None = None) -
         return reason
     if kind_spec(kind).renders_config:
         try:
-            render(provisioning_input(cpe, params), kind)  # raises with every problem found
+            render(from_cpe(cpe, params), kind)  # raises with every problem found
         except ProvisioningError as exc:
             return f"The configuration cannot be rendered: {exc}."
     return None

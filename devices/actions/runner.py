@@ -38,8 +38,8 @@ from ..choices import ActionKind, ActionStatus, StepLevel
 from ..connect import driver_for
 from ..drivers.base import DeviceConfig, DeviceDriver, DeviceError
 from ..models import DeviceAction, DeviceActionStep, DeviceLease
-from ..provisioning import ProvisioningError, problems, render
-from ..selectors import action_with_cpe, provisioning_input
+from ..provisioning import ProvisioningError, from_cpe, problems, render
+from ..selectors import action_with_cpe
 from .config import ActionSettings
 from .kinds import ActionKindSpec, kind_spec
 from .recorder import CancelledByOperator, Recorder, add_step, transient_db_retry
@@ -182,7 +182,7 @@ def _execute(action: DeviceAction, spec: ActionKindSpec, config: ActionSettings)
         desired: DeviceConfig | None = None
         inp = None
         if spec.renders_config or action.kind == ActionKind.DIAGNOSTIC:
-            inp = transient_db_retry(provisioning_input)(cpe, action.params)
+            inp = transient_db_retry(from_cpe)(cpe, action.params)
         if spec.renders_config:
             desired = render(inp, action.kind)
         elif action.kind == ActionKind.DIAGNOSTIC and not problems(inp, ActionKind.REPROVISION):

@@ -19,11 +19,11 @@ from devices.provisioning import (
     WifiInfo,
     drift,
     drift_report,
-    halny_port_map,
-    peplink_comparable,
     problems,
     render,
 )
+from devices.provisioning.halny import halny_port_map
+from devices.provisioning.peplink import comparable as peplink_comparable
 
 # ---------------------------------------------------------------------------
 # Operations

@@ -20,8 +20,8 @@ from django.utils import timezone
 from devices import actions
 from devices.choices import ActionKind, ActionStatus
 from devices.models import DeviceAction, DeviceLease
-from devices.provisioning import halny_port_map, render
-from devices.selectors import provisioning_input
+from devices.provisioning import from_cpe, render
+from devices.provisioning.halny import halny_port_map
 from tests.devices.actions.conftest import (
     cpe_for,
     fleet_devices,
@@ -97,7 +97,7 @@ def test_reprovision_leaves_the_rendered_triple_play_running_node_by_node(
     device = _device(action_fleet, *TRIPLE_PLAY_DEVICE)
     assert device.model == "HL-4BX3V-F"
     cpe = cpe_for(fleet_tenant, device)
-    desired = render(provisioning_input(cpe), ActionKind.REPROVISION)
+    desired = render(from_cpe(cpe), ActionKind.REPROVISION)
     action, _ = actions.request_action(cpe, ActionKind.REPROVISION)
     wait_finished(action, timeout=30)
     assert action.status == ActionStatus.SUCCEEDED, step_messages(action)

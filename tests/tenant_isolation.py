@@ -40,6 +40,7 @@ MODULES = [
     "tests.devices.isolation_monitoring",
     "tests.billing.isolation",
     "tests.subscribers.isolation_v1",
+    "tests.support.isolation",
 ]
 
 

@@ -80,10 +80,15 @@ def get_panel(name: str) -> Panel | None:
     return _PANELS.get(name)
 
 
+def all_panels() -> list[Panel]:
+    """Every registered panel in display order (each column keeps this order)."""
+    return sorted(_PANELS.values(), key=lambda p: (p.order, p.name))
+
+
 def subscriber_panels(subscriber: Subscriber, request: HttpRequest, role: str) -> dict[str, list[BoundPanel]]:
     """The panels the role may see, bound to the subscriber, per column in display order."""
     columns: dict[str, list[BoundPanel]] = {column: [] for column in COLUMNS}
-    for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.name)):
+    for panel in all_panels():
         if panel.allowed(role):
             columns[panel.column].append(panel.bind(subscriber, request))
     return columns

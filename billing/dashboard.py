@@ -1,4 +1,4 @@
-"""Dashboard tiles of the billing and support side (registered in BillingConfig.ready)."""
+"""Dashboard tiles of the billing side (registered in BillingConfig.ready)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from portal.dashboard import Tile
 
 
 def billing_tiles(tenant, role: str) -> Iterable[Tile]:
-    from subscribers.choices import SubscriberStatus, TicketStatus
-    from subscribers.models import Subscriber, Ticket
+    from subscribers.choices import SubscriberStatus
+    from subscribers.models import Subscriber
 
     from .choices import InvoiceStatus
     from .models import Invoice
@@ -36,23 +36,4 @@ def billing_tiles(tenant, role: str) -> Iterable[Tile]:
         url="/subscribers/?status=suspended",
         tone="warning" if suspended else "secondary",
         group="Billing",
-    )
-    open_tickets = Ticket.objects.for_tenant(tenant).filter(status__in=[TicketStatus.OPEN, TicketStatus.PENDING])
-    tickets = open_tickets.count()
-    unassigned = open_tickets.filter(assignee__isnull=True).count()
-    yield Tile(
-        "tickets_open",
-        "Open tickets",
-        tickets,
-        url="/tickets/?queue=open",
-        tone="warning" if tickets else "success",
-        group="Support",
-    )
-    yield Tile(
-        "tickets_unassigned",
-        "Unassigned tickets",
-        unassigned,
-        url="/tickets/?queue=unassigned",
-        tone="warning" if unassigned else "success",
-        group="Support",
     )

@@ -6,8 +6,7 @@ demo payments carry an Idempotency-Key per invoice, so running the seed
 again adds only what is missing (e.g. the month that has passed since).
 Works with whatever subscribers exist at the time (none → no billing data).
 Some subscribers are left behind on purpose, so the demo shows overdue
-invoices and dunning suspensions. Support tickets come from
-``subscribers.tickets_demo``.
+invoices and dunning suspensions. Support tickets come from ``support.demo``.
 """
 
 from __future__ import annotations
@@ -152,8 +151,6 @@ def _payments(tenant, today: date) -> int:
 
 
 def seed(tenants: dict[str, Any], stdout=None, small: bool = False) -> dict[str, dict[str, int]]:
-    from subscribers.tickets_demo import seed_tickets
-
     today = timezone.now().date()
     summary: dict[str, dict[str, int]] = {}
     for slug, tenant in tenants.items():
@@ -161,19 +158,17 @@ def seed(tenants: dict[str, Any], stdout=None, small: bool = False) -> dict[str,
             continue
         plans = _plans(tenant, slug)
         subscribers = list(Subscriber.objects.for_tenant(tenant).order_by("id")[: 30 if small else None])
-        counts = {"plans": len(plans), "subscriptions": 0, "invoices": 0, "payments": 0, "tickets": 0}
+        counts = {"plans": len(plans), "subscriptions": 0, "invoices": 0, "payments": 0}
         if subscribers:
             counts["subscriptions"] = _subscriptions(tenant, plans, subscribers, today)
             counts["invoices"] = _invoices(tenant, today)
             counts["payments"] = _payments(tenant, today)
             dunning = services.run_dunning(tenant, today=today)
             counts["suspended"] = dunning.suspended
-            counts["tickets"] = seed_tickets(tenant, subscribers, small=small)
         summary[slug] = counts
         if stdout is not None:
             stdout.write(
                 f"  billing/{slug}: {counts['subscriptions']} subscriptions, {counts['invoices']} invoices, "
-                f"{counts['payments']} payments, {counts.get('suspended', 0)} suspended by dunning, "
-                f"{counts['tickets']} tickets"
+                f"{counts['payments']} payments, {counts.get('suspended', 0)} suspended by dunning"
             )
     return summary

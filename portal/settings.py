@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "portal",
     "subscribers",
     "billing",
+    "support",
     "devices",
 ]
 
@@ -220,7 +221,7 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "status" field; name their enums after the model.
     "ENUM_NAME_OVERRIDES": {
         "InvoiceStatusEnum": "billing.choices.InvoiceStatus",
-        "TicketStatusEnum": "subscribers.choices.TicketStatus",
+        "TicketStatusEnum": "support.choices.TicketStatus",
         "SubscriberStatusEnum": "subscribers.choices.SubscriberStatus",
         "AlertKindEnum": "devices.models.monitoring.AlertKind",
         "ActionKindEnum": "devices.choices.ActionKind",

@@ -32,6 +32,7 @@ api_v2_patterns = [
 # ISPChamp v1: subscribers, support, billing; any other v1 path is a 404 in the v1 envelope.
 api_v1_patterns = [
     path("", include("subscribers.api.v1")),
+    path("", include("support.api.urls")),
     path("", include("billing.api.v1")),
     v1_not_found_pattern(),
 ]
@@ -49,7 +50,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1_patterns)),
     path("billing/", include("billing.urls")),
     path("subscribers/", include("subscribers.urls")),
-    path("tickets/", include("subscribers.ticket_urls")),
+    path("tickets/", include("support.urls")),
     path("devices/", include("devices.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

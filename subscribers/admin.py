@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from portal.admin_secrets import SecretFieldsAdminMixin
 
-from .models import PotsLine, ServiceEvent, Subscriber, Ticket, TicketComment, TicketEvent
+from .models import PotsLine, ServiceEvent, Subscriber
 
 
 @admin.register(Subscriber)
@@ -22,28 +22,7 @@ class PotsLineAdmin(SecretFieldsAdminMixin, SimpleHistoryAdmin):
     secret_fields = ("password", "voicemail_password")
 
 
-# --- support tickets and service events (billing & support issue) -------------
-
-
-class TicketCommentInline(admin.StackedInline):
-    model = TicketComment
-    extra = 0
-
-
-class TicketEventInline(admin.TabularInline):
-    model = TicketEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["kind", "old_value", "new_value", "actor", "created"]
-
-
-@admin.register(Ticket)
-class TicketAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "tenant", "subscriber", "status", "priority", "assignee", "created"]
-    list_filter = ["tenant", "status", "priority"]
-    search_fields = ["subject", "description", "subscriber__name", "subscriber__surname"]
-    raw_id_fields = ["subscriber", "cpe", "assignee", "created_by"]
-    inlines = [TicketCommentInline, TicketEventInline]
+# --- service events (billing issue) -----------------------------------------
 
 
 @admin.register(ServiceEvent)

@@ -29,24 +29,3 @@ class ServiceEventReason(models.TextChoices):
     DUNNING = "dunning", "Unpaid invoices (dunning)"
     PAYMENT = "payment", "Debt cleared by payment"
     MANUAL = "manual", "Operator or CRM request"
-
-
-class TicketStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-
-
-class TicketPriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
-
-
-class TicketEventKind(models.TextChoices):
-    CREATED = "created", "Created"
-    STATUS = "status", "Status changed"
-    ASSIGNEE = "assignee", "Assignee changed"
-    PRIORITY = "priority", "Priority changed"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import django_filters
 
-from .choices import SubscriberStatus, TicketPriority
-from .models import PotsLine, Subscriber, Ticket
+from .choices import SubscriberStatus
+from .models import PotsLine, Subscriber
 
 
 class RealmFilterMixin(django_filters.FilterSet):
@@ -97,28 +97,3 @@ class SubscriberPageFilter(django_filters.FilterSet):
         from billing.selectors import subscribers_on_plan
 
         return subscribers_on_plan(queryset, value, timezone.now().date())
-
-
-class TicketQueueFilter(django_filters.FilterSet):
-    """Search and priority on the ticket queues (the queue itself is a tab, chosen by the view)."""
-
-    q = django_filters.CharFilter(method="search", label="Search")
-    priority = django_filters.ChoiceFilter(choices=TicketPriority.choices, empty_label="Any priority", label="Priority")
-
-    class Meta:
-        model = Ticket
-        fields = ["q", "priority"]
-
-    def search(self, queryset, name, value):
-        from django.db.models import Q
-
-        value = value.strip()
-        if value.lstrip("#").isdigit():
-            return queryset.filter(pk=int(value.lstrip("#")))
-        for word in value.split()[:6]:
-            queryset = queryset.filter(
-                Q(subject__icontains=word)
-                | Q(subscriber__name__icontains=word)
-                | Q(subscriber__surname__icontains=word)
-            )
-        return queryset

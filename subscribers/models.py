@@ -18,9 +18,6 @@ from .choices import (
     ServiceEventKind,
     ServiceEventReason,
     SubscriberStatus,
-    TicketEventKind,
-    TicketPriority,
-    TicketStatus,
 )
 
 
@@ -107,7 +104,7 @@ class PotsLine(TenantOwned):
         return self.lineid or f"{self.cpe_id}-{self.order}"
 
 
-# --- service events and support tickets (billing & support issue) -----------
+# --- service events (billing issue) -------------------------------------------
 
 
 class ServiceEvent(TenantOwned):
@@ -145,92 +142,3 @@ class ServiceEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.subscriber_id} ({self.reason})"
-
-
-class Ticket(TenantOwned):
-    """A support case about a subscriber (and optionally one of their CPEs)."""
-
-    subject = models.CharField("subject", max_length=200)
-    description = models.TextField("description", blank=True)
-    subscriber = models.ForeignKey(
-        Subscriber, on_delete=models.PROTECT, related_name="tickets", verbose_name="subscriber"
-    )
-    cpe = models.ForeignKey(
-        "devices.Cpe", on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets", verbose_name="CPE"
-    )
-    status = models.CharField(
-        "status", max_length=16, choices=TicketStatus.choices, default=TicketStatus.OPEN, db_index=True
-    )
-    priority = models.CharField(
-        "priority", max_length=16, choices=TicketPriority.choices, default=TicketPriority.NORMAL
-    )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="assigned_tickets",
-        verbose_name="assignee",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="created by",
-    )
-    created = models.DateTimeField("created", auto_now_add=True)
-    updated = models.DateTimeField("updated", auto_now=True)
-    first_response_at = models.DateTimeField("first response", null=True, blank=True)
-    resolved_at = models.DateTimeField("resolved", null=True, blank=True)
-    closed_at = models.DateTimeField("closed", null=True, blank=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["-created", "-id"]
-        verbose_name = "ticket"
-        indexes = [models.Index(fields=["tenant", "status", "priority"], name="ticket_tenant_status")]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.subject}"
-
-
-class TicketComment(models.Model):
-    """A reply on a ticket; internal notes are for staff only."""
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name="ticket")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="author"
-    )
-    body = models.TextField("comment")
-    internal = models.BooleanField("internal note", default=False)
-    created = models.DateTimeField("created", auto_now_add=True)
-
-    class Meta:
-        ordering = ["created", "id"]
-        verbose_name = "ticket comment"
-
-    def __str__(self) -> str:
-        return f"comment {self.pk} on ticket {self.ticket_id}"
-
-
-class TicketEvent(models.Model):
-    """One change of a ticket's status, assignee or priority: the ticket's timeline."""
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name="ticket")
-    kind = models.CharField("kind", max_length=16, choices=TicketEventKind.choices)
-    old_value = models.CharField("from", max_length=150, blank=True)
-    new_value = models.CharField("to", max_length=150, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="by"
-    )
-    created = models.DateTimeField("when", auto_now_add=True)
-
-    class Meta:
-        ordering = ["created", "id"]
-        verbose_name = "ticket event"
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.old_value} -> {self.new_value}"

@@ -1,38 +1,35 @@
-"""Subscriber and support-ticket pages (server-rendered; htmx for search, live panels and inline edits).
+"""Subscriber pages (server-rendered; htmx for search and live panels).
 
 Views validate with forms and delegate every change to
 :mod:`subscribers.services`; the page gate (:class:`TenantViewMixin`)
 checks the role and scopes every query to the active tenant, so a foreign
-subscriber or ticket answers 404 like a missing one.
+subscriber answers 404 like a missing one. The detail page's panels come
+from :mod:`subscribers.panels`, where billing, support and devices add theirs.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView
 
-from billing.models import Invoice, Subscription
 from billing.selectors import with_billing_summary
-from billing.services import subscriber_balance
 from devices.models import Cpe
-from portal.pages import PAGE_SIZE, FilteredListView, HtmxPartialMixin, TenantViewMixin
+from portal.pages import FilteredListView, HtmxPartialMixin, TenantViewMixin
 
 from . import services
-from .choices import TicketStatus
-from .filters import SubscriberPageFilter, TicketQueueFilter
-from .forms import SubscriberStatusForm, TicketChangeForm, TicketCommentForm, TicketCreateForm
-from .models import PotsLine, ServiceEvent, Subscriber, Ticket, TicketComment, TicketEvent
-from .selectors import OPEN_STATUSES, cpe_state_snapshot, ticket_queue
+from .filters import SubscriberPageFilter
+from .forms import SubscriberStatusForm
+from .models import Subscriber
+from .panels import get_panel, subscriber_panels
 
 # --- subscribers ---------------------------------------------------------------
 
@@ -63,6 +60,8 @@ class SubscriberListView(FilteredListView):
 
 
 class SubscriberDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
+    """Contact, service and whatever panels the other apps registered (devices, tickets, billing)."""
+
     permission = "subscribers.view"
     model = Subscriber
     template_name = "subscribers/subscriber_detail.html"
@@ -70,46 +69,23 @@ class SubscriberDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        subscriber: Subscriber = self.object
-        today = timezone.now().date()
-        context.update(
-            cpes=subscriber_cpes(self, subscriber),
-            pots_lines=self.scoped(PotsLine).filter(cpe__customer=subscriber).select_related("cpe"),
-            tickets=self.scoped(Ticket)
-            .filter(subscriber=subscriber)
-            .select_related("assignee")
-            .order_by("-created", "-id")[:10],
-            open_ticket_count=self.scoped(Ticket).filter(subscriber=subscriber, status__in=OPEN_STATUSES).count(),
-            invoices=self.scoped(Invoice).filter(subscriber=subscriber).order_by("-period_start", "-id")[:6],
-            balance=subscriber_balance(subscriber),
-            subscriptions=self.scoped(Subscription)
-            .filter(subscriber=subscriber)
-            .select_related("plan")
-            .order_by("-start_date", "-id")[:5],
-            service_events=self.scoped(ServiceEvent).filter(subscriber=subscriber).select_related("triggered_by")[:8],
-            today=today,
-            status_form=SubscriberStatusForm(),
-            can_change_status=self.can("subscribers.change"),
-            can_open_ticket=self.can("tickets.change"),
-            can_record_payment=self.can("billing.change"),
-        )
+        context["panels"] = subscriber_panels(self.object, self.request, self.role)
         return context
 
 
-def subscriber_cpes(view: TenantViewMixin, subscriber: Subscriber):
-    # The live state is a one-to-one row written by the poller: one join, no N+1.
-    return view.scoped(Cpe).filter(customer=subscriber).select_related("model", "state").order_by("id")
-
-
-class SubscriberCpesView(TenantViewMixin, View):
-    """The CPE panel of a subscriber page; htmx refreshes it every 30 s."""
+class SubscriberPanelView(TenantViewMixin, View):
+    """One panel of a subscriber page on its own: htmx refreshes the live ones (the CPEs every 30 s)."""
 
     permission = "subscribers.view"
+    panel_name = ""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         subscriber = get_object_or_404(self.scoped(Subscriber), pk=pk)
-        context = {"subscriber": subscriber, "cpes": subscriber_cpes(self, subscriber)}
-        response = TemplateResponse(request, "subscribers/subscriber_detail.html#cpes", context)
+        panel = get_panel(self.panel_name)
+        if panel is None or not panel.allowed(self.role):
+            raise Http404("No such panel.")
+        context = {"subscriber": subscriber, "panel": panel.bind(subscriber, request)}
+        response = TemplateResponse(request, panel.template, context)
         patch_vary_headers(response, ["HX-Request"])
         return response
 
@@ -136,252 +112,3 @@ class SubscriberStatusView(TenantViewMixin, View):
         else:
             messages.success(request, f"{subscriber} is now {subscriber.get_status_display().lower()}.")
         return redirect("subscribers:detail", pk=pk)
-
-
-# --- tickets -------------------------------------------------------------------
-
-QUEUES = (
-    ("mine", "Mine"),
-    ("unassigned", "Unassigned"),
-    ("open", "All open"),
-    ("priority", "By priority"),
-    ("all", "All"),
-)
-
-
-class TicketListView(TenantViewMixin, HtmxPartialMixin, ListView):
-    permission = "tickets.view"
-    model = Ticket
-    template_name = "tickets/ticket_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
-    context_object_name = "tickets"
-
-    def get_queue(self) -> str:
-        queue = self.request.GET.get("queue", "")
-        if queue in dict(QUEUES):
-            return queue
-        # Agents land on their own work; everyone else on what is open.
-        return "mine" if self.can("tickets.change") else "open"
-
-    def get_queryset(self):
-        base = self.scoped(Ticket)
-        self.filterset = TicketQueueFilter(self.request.GET or None, queryset=base)
-        tickets = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
-        return ticket_queue(tickets, self.get_queue(), self.request.user).select_related(
-            "subscriber", "assignee", "cpe"
-        )
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        base = self.scoped(Ticket).filter(status__in=OPEN_STATUSES)
-        # One aggregate for every tab's badge.
-        counts = base.aggregate(
-            mine=Count("pk", filter=Q(assignee=self.request.user)),
-            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-            open=Count("pk"),
-        )
-        counts["priority"] = counts["open"]
-        context.update(
-            filter=self.filterset,
-            queue=self.get_queue(),
-            queues=[(key, label, counts.get(key)) for key, label in QUEUES],
-            filtered=any(self.request.GET.get(k) for k in ("q", "priority")),
-        )
-        return context
-
-
-class TicketPageMixin(TenantViewMixin):
-    """What the ticket page and its inline actions share: the ticket and the page context."""
-
-    permission = "tickets.view"
-
-    def get_ticket(self, pk: int) -> Ticket:
-        return get_object_or_404(
-            self.scoped(Ticket).select_related("subscriber", "assignee", "created_by", "cpe__model", "cpe__state"),
-            pk=pk,
-        )
-
-    def ticket_context(self, ticket: Ticket, **forms) -> dict:
-        comments = TicketComment.objects.filter(ticket=ticket).select_related("author")
-        events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
-        timeline = sorted(
-            [("comment", c.created, c) for c in comments] + [("event", e.created, e) for e in events],
-            key=lambda item: item[1],
-        )
-        can_change = self.can("tickets.change")
-        return {
-            "ticket": ticket,
-            "timeline": timeline,
-            "comment_count": sum(1 for kind, _, _ in timeline if kind == "comment"),
-            "can_change": can_change,
-            "change_form": forms.get("change_form")
-            or TicketChangeForm(
-                tenant=self.tenant,
-                initial={"status": ticket.status, "priority": ticket.priority, "assignee": ticket.assignee_id},
-            ),
-            "comment_form": forms.get("comment_form") or TicketCommentForm(),
-            "status_choices": allowed_statuses(ticket),
-            "is_open": ticket.status in OPEN_STATUSES,
-            "flash": forms.get("flash", ""),
-        }
-
-    def render_ticket(self, request: HttpRequest, ticket: Ticket, status: int = 200, **forms) -> HttpResponse:
-        template = "tickets/ticket_detail.html"
-        if request.htmx and not request.htmx.boosted:
-            template += "#ticket"
-        response = TemplateResponse(request, template, self.ticket_context(ticket, **forms), status=status)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
-
-    def done(self, request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
-        """After a change: the refreshed ticket fragment for htmx, a redirect (PRG) for a plain form."""
-        if request.htmx and not request.htmx.boosted:
-            fresh = self.get_ticket(ticket.pk)
-            return self.render_ticket(request, fresh, flash=message)
-        messages.success(request, message)
-        return redirect("tickets:detail", pk=ticket.pk)
-
-
-def allowed_statuses(ticket: Ticket) -> list[tuple[str, str]]:
-    """The statuses the ticket may move to from here (and its own), for the status select."""
-    allowed = services.TICKET_TRANSITIONS[ticket.status] | {ticket.status}
-    return [(value, label) for value, label in TicketStatus.choices if value in allowed]
-
-
-class TicketDetailView(TicketPageMixin, View):
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self.render_ticket(request, self.get_ticket(pk))
-
-
-class TicketChangeView(TicketPageMixin, View):
-    """POST: status, priority, assignee (inline, htmx)."""
-
-    permission = "tickets.change"
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        ticket = self.get_ticket(pk)
-        form = TicketChangeForm(request.POST, tenant=self.tenant)
-        if not form.is_valid():
-            return self.render_ticket(request, ticket, status=self.invalid_status(request), change_form=form)
-        data = form.cleaned_data
-        try:
-            services.update_ticket(
-                ticket, by=request.user, status=data["status"], priority=data["priority"], assignee=data["assignee"]
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.render_ticket(request, ticket, status=self.invalid_status(request), change_form=form)
-        return self.done(request, ticket, "Ticket updated.")
-
-    @staticmethod
-    def invalid_status(request: HttpRequest) -> int:
-        # htmx swaps only 2xx answers by default; a plain form post gets a real 400.
-        return 200 if request.htmx else 400
-
-
-class TicketTakeView(TicketPageMixin, View):
-    """POST: assign the ticket to me (the queue's "Take" button)."""
-
-    permission = "tickets.change"
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        ticket = self.get_ticket(pk)
-        services.update_ticket(ticket, by=request.user, assignee=request.user)
-        return self.done(request, ticket, "The ticket is yours.")
-
-
-class TicketCommentView(TicketPageMixin, View):
-    """POST: a reply or an internal note."""
-
-    permission = "tickets.change"
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        ticket = self.get_ticket(pk)
-        form = TicketCommentForm(request.POST)
-        if not form.is_valid():
-            return self.render_ticket(
-                request, ticket, status=TicketChangeView.invalid_status(request), comment_form=form
-            )
-        services.add_comment(
-            ticket, body=form.cleaned_data["body"], author=request.user, internal=form.cleaned_data["internal"]
-        )
-        return self.done(request, ticket, "Internal note added." if form.cleaned_data["internal"] else "Reply added.")
-
-
-class TicketCreateView(TenantViewMixin, View):
-    """Open a ticket for a subscriber (``?subscriber=``), optionally about one of their CPEs (``?cpe=``).
-
-    Device pages link here with ``?cpe=`` alone; the subscriber is then the
-    CPE's. The device's latest polled state goes into an internal note.
-    """
-
-    permission = "tickets.change"
-    template_name = "tickets/ticket_form.html"
-
-    def target(self, request: HttpRequest) -> tuple[Subscriber, Cpe | None]:
-        params = request.POST if request.method == "POST" else request.GET
-        cpe = None
-        cpe_id, subscriber_id = params.get("cpe", ""), params.get("subscriber", "")
-        if cpe_id:
-            cpe = get_object_or_404(self.scoped(Cpe).select_related("model"), pk=_int_or_404(cpe_id))
-            if not subscriber_id and cpe.customer_id:
-                subscriber_id = str(cpe.customer_id)
-        if not subscriber_id:
-            raise Http404("Open a ticket from a subscriber's or a device's page.")
-        subscriber = get_object_or_404(self.scoped(Subscriber), pk=_int_or_404(subscriber_id))
-        if cpe is not None and cpe.customer_id not in (None, subscriber.pk):
-            raise Http404("This device belongs to another subscriber.")
-        return subscriber, cpe
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        subscriber, cpe = self.target(request)
-        form = TicketCreateForm(cpes=self.cpes_of(subscriber), initial={"cpe": cpe.pk if cpe else None})
-        return self.render(request, form, subscriber, cpe)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        subscriber, cpe = self.target(request)
-        form = TicketCreateForm(request.POST, cpes=self.cpes_of(subscriber))
-        if not form.is_valid():
-            return self.render(request, form, subscriber, cpe, status=400)
-        data = form.cleaned_data
-        try:
-            ticket = services.create_ticket(
-                self.tenant,
-                subject=data["subject"],
-                description=data["description"],
-                priority=data["priority"],
-                subscriber=subscriber,
-                cpe=data["cpe"],
-                assignee=request.user if data["assign_to_me"] else None,
-                by=request.user,
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self.render(request, form, subscriber, cpe, status=400)
-        snapshot = cpe_state_snapshot(data["cpe"]) if data["cpe"] else ""
-        if snapshot:
-            services.add_comment(ticket, body=snapshot, author=request.user, internal=True)
-        messages.success(request, f"Ticket #{ticket.pk} opened.")
-        return redirect("tickets:detail", pk=ticket.pk)
-
-    def cpes_of(self, subscriber: Subscriber):
-        return self.scoped(Cpe).filter(customer=subscriber).select_related("model").order_by("id")
-
-    def render(self, request, form, subscriber, cpe, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "subscriber": subscriber,
-            "cpe": cpe,
-            "cancel_url": reverse("subscribers:detail", args=[subscriber.pk]),
-        }
-        return TemplateResponse(request, self.template_name, context, status=status)
-
-
-def _int_or_404(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404("Not a valid id.") from None

@@ -91,8 +91,9 @@ MODULES = [
     "tests.billing.isolation",
     "tests.billing.isolation_generate",
     "tests.subscribers.isolation_v1",
+    "tests.support.isolation",
     "tests.pages.isolation",
-    "tests.pages.isolation_tickets",
+    "tests.support.isolation_pages",
 ]
 
 

@@ -1,11 +1,11 @@
-"""The billing/support demo data: idempotent, copes with no subscribers, shows every state."""
+"""The billing demo data: idempotent, copes with no subscribers, shows every state."""
 
 import pytest
 
 from billing import demo
 from billing.models import Invoice, Payment, Plan, Subscription
-from subscribers.choices import SubscriberStatus, TicketStatus
-from subscribers.models import ServiceEvent, Ticket
+from subscribers.choices import SubscriberStatus
+from subscribers.models import ServiceEvent
 from tests.billing.helpers import make_subscriber
 from tests.factories import TenantFactory
 
@@ -29,16 +29,10 @@ def test_seed_is_idempotent_and_shows_every_state(support_user):
     first = demo.seed({"demo": tenant}, small=True)["demo"]
     assert first["subscriptions"] == 22
     assert first["invoices"] >= 22 * 3
-    counts = (Subscription.objects.count(), Invoice.objects.count(), Payment.objects.count(), Ticket.objects.count())
+    counts = (Subscription.objects.count(), Invoice.objects.count(), Payment.objects.count())
     again = demo.seed({"demo": tenant}, small=True)["demo"]
-    assert (again["subscriptions"], again["invoices"], again["payments"], again["tickets"]) == (0, 0, 0, 0)
-    assert counts == (
-        Subscription.objects.count(),
-        Invoice.objects.count(),
-        Payment.objects.count(),
-        Ticket.objects.count(),
-    )
-    assert set(Ticket.objects.values_list("status", flat=True)) == set(TicketStatus.values)
+    assert (again["subscriptions"], again["invoices"], again["payments"]) == (0, 0, 0)
+    assert counts == (Subscription.objects.count(), Invoice.objects.count(), Payment.objects.count())
     assert Invoice.objects.filter(status="paid").exists()
     assert Invoice.objects.filter(status="open").exists()
     assert ServiceEvent.objects.filter(reason="dunning").exists()

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing import services
 from billing.choices import PaymentMethod
-from subscribers.models import Ticket
+from support.models import Ticket
 from tests.billing.helpers import make_plan, subscribed
 
 pytestmark = pytest.mark.django_db

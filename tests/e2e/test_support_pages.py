@@ -83,7 +83,7 @@ def test_noc_finds_a_subscriber_by_typing_part_of_a_name(page, demo_site, login,
 
 
 def test_support_takes_an_unassigned_ticket_comments_and_resolves_it(page, demo_site, login, screenshot):
-    from subscribers.models import Ticket
+    from support.models import Ticket
 
     login(page, "support")
     page.get_by_role("link", name="Tickets").click()

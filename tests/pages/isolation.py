@@ -1,7 +1,7 @@
 """Tenant isolation of the pages (dashboard, devices, subscribers, billing): one case per URL name.
 
 Walked by tests/pages/test_page_isolation.py; tests/test_isolation_complete.py
-fails when a page URL has no case here (tickets: isolation_tickets.py).
+fails when a page URL has no case here (tickets: tests/support/isolation_pages.py).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from devices.choices import ActionKind, ActionSource, ActionStatus, StepLevel
 from devices.models import ActionBatch, Alert, DeviceAction, DeviceActionStep, DeviceSample, DeviceState
 from devices.services import ensure_catalogue
 from portal.choices import Role
-from subscribers.services import create_ticket
+from support.services import create_ticket
 from tests.devices.factories import CpeFactory, ServiceProfileFactory, SubscriberFactory
 
 from .helpers import HTMX, assert_constant_queries, client_for, count_queries

@@ -9,7 +9,7 @@ from devices.models import DeviceState
 from portal.choices import Role
 from subscribers.choices import ServiceEventKind, SubscriberStatus
 from subscribers.models import ServiceEvent, Subscriber
-from subscribers.services import create_ticket
+from support.services import create_ticket
 from tests.billing.helpers import make_plan, subscribe
 from tests.devices.factories import CpeFactory, PotsLineFactory, SubscriberFactory
 

@@ -1,8 +1,7 @@
-"""ISPChamp v1 subscriber and support resources for the tenant-isolation walk."""
+"""ISPChamp v1 subscriber resources for the tenant-isolation walk."""
 
 from __future__ import annotations
 
-from subscribers.models import Ticket
 from tests.billing.helpers import make_subscriber
 from tests.tenant_isolation import IsolatedResource, register
 
@@ -18,18 +17,5 @@ register(
             lambda row: f"/api/v1/subscribers/{row.pk}/suspend",
             lambda row: f"/api/v1/subscribers/{row.pk}/activate",
         ),
-    )
-)
-register(
-    IsolatedResource(
-        name="v1-tickets",
-        create=lambda tenant: Ticket.objects.create(
-            tenant=tenant, subject="Isolation", subscriber=make_subscriber(tenant, name="Isolation")
-        ),
-        list_url="/api/v1/support/tickets",
-        detail_url=lambda row: f"/api/v1/support/tickets/{row.pk}",
-        write_payload={"status": "closed"},
-        methods=("GET", "PATCH"),
-        extra_urls=(lambda row: f"/api/v1/support/tickets/{row.pk}/comments",),
     )
 )

@@ -1,18 +1,22 @@
-"""Demo support tickets (called from billing/demo.py): a few in every status, with comments and timelines.
+"""Demo support tickets for ``manage.py seed_demo``: a few in every status, with comments and timelines.
 
 Idempotent: a tenant that already has tickets gets none. Tickets go
-through ``subscribers.services`` so their events, timestamps and
-history look like real work.
+through ``support.services`` so their events, timestamps and history look
+like real work. Runs after the billing demo (INSTALLED_APPS order), on the
+same first subscribers of each tenant.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from portal.models import Membership
 from portal.roles import role_can
+from subscribers.models import Subscriber
 
 from . import services
 from .choices import TicketPriority, TicketStatus
-from .models import Subscriber, Ticket
+from .models import Ticket
 
 # subject, description, priority, statuses walked through, [(comment, internal)]
 SCRIPTS = [
@@ -82,3 +86,13 @@ def seed_tickets(tenant, subscribers: list[Subscriber], small: bool = False) -> 
         for status in statuses:
             ticket = services.update_ticket(ticket, status=status, by=agent)
     return len(scripts)
+
+
+def seed(tenants: dict[str, Any], stdout=None, small: bool = False) -> dict[str, dict[str, int]]:
+    summary: dict[str, dict[str, int]] = {}
+    for slug, tenant in tenants.items():
+        subscribers = list(Subscriber.objects.for_tenant(tenant).order_by("id")[: 30 if small else None])
+        summary[slug] = {"tickets": seed_tickets(tenant, subscribers, small=small)}
+        if stdout is not None:
+            stdout.write(f"  support/{slug}: {summary[slug]['tickets']} tickets")
+    return summary

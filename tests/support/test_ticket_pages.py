@@ -7,12 +7,11 @@ from django.utils import timezone
 
 from devices.models import DeviceState
 from portal.choices import Role
-from subscribers.choices import TicketEventKind, TicketPriority, TicketStatus
-from subscribers.models import Ticket, TicketComment, TicketEvent
-from subscribers.services import add_comment, create_ticket, update_ticket
+from support.choices import TicketEventKind, TicketPriority, TicketStatus
+from support.models import Ticket, TicketComment, TicketEvent
+from support.services import add_comment, create_ticket, update_ticket
 from tests.devices.factories import CpeFactory, SubscriberFactory
-
-from .helpers import HTMX, assert_constant_queries, client_for
+from tests.pages.helpers import HTMX, assert_constant_queries, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,10 @@
-"""Read queries of the subscriber and ticket pages."""
+"""Read queries of the ticket pages, the subscriber page's ticket panel and the ticket API."""
 
 from __future__ import annotations
 
 from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from devices.models import DeviceState
 
 from .choices import TicketPriority, TicketStatus
 
@@ -39,8 +41,6 @@ def cpe_state_snapshot(cpe) -> str:
     Support attaches it when a ticket is opened from a device page, so whoever
     picks the ticket up later sees what the device looked like at the time.
     """
-    from devices.models import DeviceState
-
     state = DeviceState.objects.filter(cpe=cpe).first()
     if state is None:
         return ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from subscribers.models import Ticket
+from support.models import Ticket
 from tests.billing.helpers import make_subscriber
 from tests.pages.isolation import of_row
 from tests.tenant_isolation import IsolatedPage, register_page

@@ -1,4 +1,4 @@
-"""Support ticket pages (mounted at /tickets/; URL names ``tickets:...``)."""
+"""Support ticket pages (mounted at /tickets/; URL names keep the ``tickets:`` namespace)."""
 
 from django.urls import path
 

@@ -12,7 +12,7 @@ from subscribers import services
 from subscribers.filters import CustomerFilter, PotsLineFilter
 from subscribers.models import PotsLine, Subscriber
 
-CPE_SERIALIZER = "devices.api.v2.CpeSerializer"
+CPE_SERIALIZER = "devices.api.cpes.CpeSerializer"
 
 
 def _cpes_prefetch() -> Prefetch:

@@ -27,6 +27,7 @@ from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from portal.audit import client_address
 from portal.pages import PAGE_SIZE, HtmxPartialMixin, require
 from portal.roles import allowed_actions
 from portal.views import TenantViewMixin
@@ -56,10 +57,6 @@ STOP_POLLING = 286
 # How often the live panels ask for fresh data (s); the poller writes every NOC_POLL_INTERVAL_SECONDS.
 LIVE_REFRESH_S = 5
 PROGRESS_REFRESH_S = 1
-
-
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")[:120]
 
 
 def fragment_response(request: HttpRequest, template: str, context: dict, *, status: int = 200) -> HttpResponse:

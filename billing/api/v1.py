@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from billing import services
 from billing.choices import InvoiceStatus, PaymentMethod
 from billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from portal.api.errors import Conflict
 from portal.api.gate import TenantScopedMixin
-from portal.api.v1 import Conflict, V1Mixin, v1_path
+from portal.api.v1 import V1Mixin, v1_path
 from subscribers.models import Subscriber
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

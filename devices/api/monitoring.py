@@ -28,7 +28,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -41,6 +40,7 @@ from rest_framework.response import Response
 from devices import alerting
 from devices.choices import Tech
 from devices.models import Alert, AlertKind, AlertSeverity, Cpe, DeviceSample, DeviceState
+from devices.selectors import state_of
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField, KrillRouter, parse_csv_param
 
@@ -69,13 +69,6 @@ _DT = KrillDateTimeField()
 
 def _dt(value: datetime | None) -> str | None:
     return _DT.to_representation(value)
-
-
-def state_of(cpe: Cpe) -> DeviceState | None:
-    try:
-        return cpe.state
-    except ObjectDoesNotExist:
-        return None
 
 
 # ---------------------------------------------------------------------------

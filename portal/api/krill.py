@@ -45,7 +45,7 @@ from rest_framework.routers import SimpleRouter
 
 from portal.roles import role_can
 
-from .errors import error_response
+from .errors import Conflict, error_response
 
 SECRET_MASK = "••••••"
 SHOW_SECRETS_PERMISSION = "devices.change"
@@ -374,20 +374,6 @@ class KrillViewSetMixin:
                 f"{instance._meta.verbose_name.capitalize()} {instance} is still referenced "
                 f"({len(exc.protected_objects)} record(s)) and cannot be deleted."
             ) from exc
-
-
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_code = "conflict"
-    default_detail = "The record is still referenced and cannot be deleted."
-
-
-class NotImplementedYet(exceptions.APIException):
-    """A Krill route we serve but whose live/device side lands with a later feature: never fake data."""
-
-    status_code = 501
-    default_code = "not_implemented"
-    default_detail = "This operation is not available yet."
 
 
 def not_implemented(what: str):

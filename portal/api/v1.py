@@ -29,6 +29,7 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from .errors import Conflict
 from .errors import exception_handler as portal_exception_handler
 
 __all__ = [
@@ -40,12 +41,6 @@ __all__ = [
     "v1_not_found_pattern",
     "v1_path",
 ]
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
 
 
 class V1Pagination(LimitOffsetPagination):

@@ -44,10 +44,11 @@ from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.routers import SimpleRouter
 
 from portal.roles import role_can
+from portal.secrets import MASK, mask
 
 from .errors import Conflict, error_response
 
-SECRET_MASK = "••••••"
+SECRET_MASK = MASK  # what a masked secret reads as; a client writing it back means "unchanged"
 SHOW_SECRETS_PERMISSION = "devices.change"
 _TRUE = {"1", "true", "yes", "on"}
 CRUD_ACTIONS = frozenset({"list", "retrieve", "create", "update", "partial_update", "destroy"})
@@ -147,12 +148,10 @@ class SecretField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        if value is None or value == "":
-            return value
         selection = self.context.get("krill")
-        if selection is not None and selection.show_secrets:
+        if selection is not None and selection.show_secrets and value is not None:
             return str(value)
-        return SECRET_MASK
+        return mask(value)
 
 
 # ---------------------------------------------------------------------------

@@ -20,12 +20,13 @@ from rest_framework.response import Response
 from billing import services
 from billing.choices import InvoiceStatus, PaymentMethod
 from billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from portal import idempotency
 from portal.api.errors import Conflict
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, v1_path
 from subscribers.models import Subscriber
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_HEADER = idempotency.HEADER
 
 # --- invoices ------------------------------------------------------------------------
 
@@ -275,7 +276,10 @@ class PaymentFilter(django_filters.FilterSet):
         "the same key with another body is a 409.",
         parameters=[
             OpenApiParameter(
-                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, description="Unique per payment (max 255)."
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description=f"Unique per payment (max {idempotency.MAX_KEY_LENGTH}).",
             )
         ],
         examples=[
@@ -311,9 +315,7 @@ class PaymentViewSet(
     v1_error_codes = {"409": "The Idempotency-Key was already used with a different body."}
 
     def create(self, request, *args, **kwargs):
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if len(key) > 255:
-            raise serializers.ValidationError({IDEMPOTENCY_HEADER: ["At most 255 characters."]})
+        key = idempotency.key_from(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -328,9 +330,9 @@ class PaymentViewSet(
                 received_on=data.get("received_on") or date.today(),
                 by=request.user,
                 idempotency_key=key,
-                fingerprint=services.request_fingerprint(dict(request.data)),
+                fingerprint=idempotency.fingerprint(dict(request.data)),
             )
-        except services.IdempotencyConflict as exc:
+        except idempotency.IdempotencyConflict as exc:
             raise Conflict(str(exc), code="idempotency_conflict") from exc
         payment = self.get_queryset().get(pk=result.payment.pk)
         response = Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)

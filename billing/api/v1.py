@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import services
@@ -23,7 +24,7 @@ from billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
 from portal import idempotency
 from portal.api.errors import Conflict
 from portal.api.gate import TenantScopedMixin
-from portal.api.v1 import V1Mixin, v1_path
+from portal.api.v1 import V1Mixin, V1Router
 from subscribers.models import Subscriber
 
 IDEMPOTENCY_HEADER = idempotency.HEADER
@@ -154,14 +155,9 @@ class InvoiceViewSet(V1Mixin, TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         return queryset
 
     def get_serializer_class(self):
+        if self.action == "generate":
+            return GenerateSerializer
         return V1InvoiceDetailSerializer if self.action == "retrieve" else V1InvoiceSerializer
-
-
-class GenerateInvoicesView(V1Mixin, TenantScopedMixin, viewsets.GenericViewSet):
-    """Run billing for a period."""
-
-    permission_area = "billing"
-    serializer_class = GenerateSerializer
 
     @extend_schema(
         summary="Generate invoices for billing cycle",
@@ -187,7 +183,9 @@ class GenerateInvoicesView(V1Mixin, TenantScopedMixin, viewsets.GenericViewSet):
             ),
         ],
     )
-    def create(self, request, *args, **kwargs):
+    # POST billing/invoices/generate: runs billing for a period, synchronously (README, "ISPChamp v1").
+    @action(detail=False, methods=["post"])
+    def generate(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.run_billing(
@@ -341,12 +339,7 @@ class PaymentViewSet(
         return response
 
 
-_LIST = {"get": "list", "post": "create"}
-
-urlpatterns = [
-    v1_path("billing/invoices", InvoiceViewSet.as_view({"get": "list"}), "v1-invoice-list"),
-    v1_path("billing/invoices/generate", GenerateInvoicesView.as_view({"post": "create"}), "v1-invoice-generate"),
-    v1_path(r"billing/invoices/(?P<pk>\d+)", InvoiceViewSet.as_view({"get": "retrieve"}), "v1-invoice-detail"),
-    v1_path("billing/payments", PaymentViewSet.as_view(_LIST), "v1-payment-list"),
-    v1_path(r"billing/payments/(?P<pk>\d+)", PaymentViewSet.as_view({"get": "retrieve"}), "v1-payment-detail"),
-]
+router = V1Router()
+router.register("billing/invoices", InvoiceViewSet, basename="v1-invoice")
+router.register("billing/payments", PaymentViewSet, basename="v1-payment")
+urlpatterns = router.urls

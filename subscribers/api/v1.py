@@ -13,11 +13,12 @@ from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing.selectors import subscribers_on_plan, with_billing_summary
 from portal.api.gate import TenantScopedMixin
-from portal.api.v1 import V1Mixin, v1_path
+from portal.api.v1 import V1Mixin, V1Router, v1_path
 from subscribers import services
 from subscribers.choices import SubscriberStatus, TicketPriority, TicketStatus
 from subscribers.models import Subscriber, Ticket, TicketComment, TicketEvent
@@ -180,12 +181,14 @@ class SubscriberViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
         return self._answer(subscriber)
 
     @extend_schema(summary="Activate a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
+    @action(detail=True, methods=["post"])
     def activate(self, request, *args, **kwargs):
         subscriber = self.get_object()
         services.activate_subscriber(subscriber, by=request.user, detail="activated through API v1")
         return self._answer(subscriber)
 
     @extend_schema(summary="Suspend a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
+    @action(detail=True, methods=["post"])
     def suspend(self, request, *args, **kwargs):
         subscriber = self.get_object()
         services.suspend_subscriber(subscriber, by=request.user, detail="suspended through API v1")
@@ -418,17 +421,12 @@ class TicketCommentViewSet(
 
 
 _LIST = {"get": "list", "post": "create"}
-_DETAIL = {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+
+router = V1Router()
+router.register("subscribers", SubscriberViewSet, basename="v1-subscriber")
 
 urlpatterns = [
-    v1_path("subscribers", SubscriberViewSet.as_view(_LIST), "v1-subscriber-list"),
-    v1_path(r"subscribers/(?P<pk>\d+)", SubscriberViewSet.as_view(_DETAIL), "v1-subscriber-detail"),
-    v1_path(
-        r"subscribers/(?P<pk>\d+)/activate", SubscriberViewSet.as_view({"post": "activate"}), "v1-subscriber-activate"
-    ),
-    v1_path(
-        r"subscribers/(?P<pk>\d+)/suspend", SubscriberViewSet.as_view({"post": "suspend"}), "v1-subscriber-suspend"
-    ),
+    *router.urls,
     v1_path("support/tickets", TicketViewSet.as_view(_LIST), "v1-ticket-list"),
     v1_path(
         r"support/tickets/(?P<pk>\d+)",

@@ -13,7 +13,7 @@ import django_filters
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -26,6 +26,8 @@ from portal.api.errors import Conflict
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, V1Router
 from subscribers.models import Subscriber
+
+from .schema import GENERATE_EXAMPLES, PAYMENT_EXAMPLES
 
 IDEMPOTENCY_HEADER = idempotency.HEADER
 
@@ -166,22 +168,7 @@ class InvoiceViewSet(V1Mixin, TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         "are prorated by day. Numbers are gapless per tenant and year (2026/000123).",
         request=GenerateSerializer,
         responses={200: GenerateResultSerializer},
-        examples=[
-            OpenApiExample("November 2026", value={"period": "2026-11"}, request_only=True),
-            OpenApiExample(
-                "Counts",
-                value={
-                    "run_id": 7,
-                    "period": "2026-11",
-                    "period_start": "2026-11-01",
-                    "period_end": "2026-11-30",
-                    "created": 1840,
-                    "already_invoiced": 12,
-                    "skipped": 3,
-                },
-                response_only=True,
-            ),
-        ],
+        examples=GENERATE_EXAMPLES,
     )
     # POST billing/invoices/generate: runs billing for a period, synchronously (README, "ISPChamp v1").
     @action(detail=False, methods=["post"])
@@ -280,20 +267,7 @@ class PaymentFilter(django_filters.FilterSet):
                 description=f"Unique per payment (max {idempotency.MAX_KEY_LENGTH}).",
             )
         ],
-        examples=[
-            OpenApiExample(
-                "Bank transfer",
-                value={
-                    "subscriber": 42,
-                    "amount": "36.00",
-                    "currency": "EUR",
-                    "method": "bank_transfer",
-                    "reference": "TRX 2026-11-0042",
-                    "received_on": "2026-12-03",
-                },
-                request_only=True,
-            )
-        ],
+        examples=PAYMENT_EXAMPLES,
     ),
 )
 class PaymentViewSet(

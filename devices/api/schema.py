@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from portal.api.krill import KRILL_QUERY_PARAMETERS
+from portal.api.krill import krill_schema_view
 
 CPE_RECORD_EXAMPLE = {
     "_services": ["provision", "txrx", "dhcp", "tr069"],
@@ -86,42 +86,26 @@ NOT_IMPLEMENTED = OpenApiResponse(
 
 def cpe_schema_view(example_links: dict) -> Callable[[type], type]:
     """The ``/api/v2/isp/cpes/`` list/retrieve/create documentation; ``example_links``: the example CPE's ``_links``."""
-    example = {"_links": example_links, **CPE_RECORD_EXAMPLE}
-    return extend_schema_view(
-        list=extend_schema(
-            parameters=KRILL_QUERY_PARAMETERS,
-            examples=[
-                OpenApiExample(
-                    "Lookup by serial (?sn=0000deadbeef0000)",
-                    value={"count": 1, "next": None, "previous": None, "results": [example]},
-                    response_only=True,
-                ),
-                OpenApiExample(
-                    "Page of ids (?attrs=id&offset=42&limit=3)",
-                    value={
-                        "count": 158,
-                        "next": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=45",
-                        "previous": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=39",
-                        "results": [{"id": 119}, {"id": 121}, {"id": 123}],
-                    },
-                    response_only=True,
-                ),
-            ],
+    return krill_schema_view(
+        record={"_links": example_links, **CPE_RECORD_EXAMPLE},
+        record_title="CPE",
+        page_title="Lookup by serial (?sn=0000deadbeef0000)",
+        create=OpenApiExample(
+            "New ONT for customer 27",
+            value={"sn": "HALN1A2B3C4D", "model": "HL-4GMV", "customer": 27, "profile": 7},
+            request_only=True,
         ),
-        retrieve=extend_schema(
-            parameters=KRILL_QUERY_PARAMETERS,
-            examples=[
-                OpenApiExample("CPE", value=example, response_only=True),
-                OpenApiExample("attrs=id,cpename", value={"cpename": "pim0074", "id": 74}, response_only=True),
-            ],
+        more_list=(
+            OpenApiExample(
+                "Page of ids (?attrs=id&offset=42&limit=3)",
+                value={
+                    "count": 158,
+                    "next": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=45",
+                    "previous": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=39",
+                    "results": [{"id": 119}, {"id": 121}, {"id": 123}],
+                },
+                response_only=True,
+            ),
         ),
-        create=extend_schema(
-            examples=[
-                OpenApiExample(
-                    "New ONT for customer 27",
-                    value={"sn": "HALN1A2B3C4D", "model": "HL-4GMV", "customer": 27, "profile": 7},
-                    request_only=True,
-                )
-            ]
-        ),
+        more_retrieve=(OpenApiExample("attrs=id,cpename", value={"cpename": "pim0074", "id": 74}, response_only=True),),
     )

@@ -37,7 +37,7 @@ from django.db.models import fields as model_fields
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import ManyRelatedField, RelatedField
@@ -287,6 +287,34 @@ KRILL_QUERY_PARAMETERS = [
         description="Answer secrets in clear instead of masked (`••••••`). Needs the devices.change permission.",
     ),
 ]
+
+
+def krill_schema_view(
+    *,
+    record: dict,
+    record_title: str,
+    page_title: str,
+    create: OpenApiExample,
+    more_list: tuple[OpenApiExample, ...] = (),
+    more_retrieve: tuple[OpenApiExample, ...] = (),
+):
+    """The OpenAPI documentation of a Krill resource's list/retrieve/create, from one example record.
+
+    The list example is a one-record page of ``record``; ``attrs``/``joins``/``show_secrets``
+    are documented on list and retrieve.
+    """
+    page = {"count": 1, "next": None, "previous": None, "results": [record]}
+    return extend_schema_view(
+        list=extend_schema(
+            parameters=KRILL_QUERY_PARAMETERS,
+            examples=[OpenApiExample(page_title, value=page, response_only=True), *more_list],
+        ),
+        retrieve=extend_schema(
+            parameters=KRILL_QUERY_PARAMETERS,
+            examples=[OpenApiExample(record_title, value=record, response_only=True), *more_retrieve],
+        ),
+        create=extend_schema(examples=[create]),
+    )
 
 
 class KrillViewSetMixin:

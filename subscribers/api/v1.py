@@ -23,6 +23,8 @@ from subscribers import services
 from subscribers.choices import SubscriberStatus, TicketPriority, TicketStatus
 from subscribers.models import Subscriber, Ticket, TicketComment, TicketEvent
 
+from .schema import SUBSCRIBER_EXAMPLE, SUBSCRIBER_PAGE_EXAMPLE
+
 # --- subscribers -----------------------------------------------------------------
 
 
@@ -101,46 +103,18 @@ class V1SubscriberFilter(django_filters.FilterSet):
         return queryset.filter(q)
 
 
-_SUBSCRIBER_EXAMPLE = {
-    "id": 42,
-    "name": "Anna",
-    "surname": "Nowak",
-    "email": "anna@example.net",
-    "phone": "+48 600 100 200",
-    "address": "Polna 1",
-    "city": "Krakow",
-    "postalcode": "30-001",
-    "country": "PL",
-    "external_id": "CRM-1042",
-    "comment": "",
-    "status": "active",
-    "plan": "fibre-300",
-    "balance": "-36.00",
-    "created": "2026-11-02T10:00:00Z",
-    "updated": "2026-11-02T10:00:00Z",
-}
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List subscribers",
         examples=[
-            OpenApiExample(
-                "A page of subscribers",
-                value=_SUBSCRIBER_EXAMPLE,
-                response_only=True,
-            )
+            SUBSCRIBER_PAGE_EXAMPLE,
         ],
     ),
     create=extend_schema(summary="Create a subscriber"),
     retrieve=extend_schema(
         summary="Get subscriber details",
         examples=[
-            OpenApiExample(
-                "A subscriber",
-                value=_SUBSCRIBER_EXAMPLE,
-                response_only=True,
-            )
+            SUBSCRIBER_EXAMPLE,
         ],
     ),
     update=extend_schema(summary="Update subscriber details"),

@@ -109,3 +109,61 @@ def cpe_schema_view(example_links: dict) -> Callable[[type], type]:
         ),
         more_retrieve=(OpenApiExample("attrs=id,cpename", value={"cpename": "pim0074", "id": 74}, response_only=True),),
     )
+
+
+# --- monitoring (/api/v2/monitoring/cpes/{id}/info) ---------------------------
+
+_INFO_RECORD = {
+    "alarms": [
+        {
+            "id": 12,
+            "kind": "rx_low",
+            "severity": "critical",
+            "opened": "2026-11-21T20:05:00+00:00",
+            "message": "Optical Rx -28.4 dBm below -27.0 dBm",
+            "value": -28.41,
+            "threshold": -27.0,
+        }
+    ],
+    "dnbw": 300000,
+    "id": 350,
+    "ips": ["203.0.113.17"],
+    "last_check": "2026-11-21T20:06:00+00:00",
+    "last_seen": "2026-11-21T20:06:00+00:00",
+    "last_state_change": "2026-11-21T19:50:00+00:00",
+    "output": "UP - uptime 3d 2h, WAN 1/1 up, Rx -28.41 dBm, 5 clients",
+    "registration": {
+        "host": "pim0350",
+        "id": 350,
+        "states": {"host": 0, "txrx": 2, "wan": 0, "clients": 0},
+        "tags": ["halny", "gpon", "HL-4GMV"],
+    },
+    "services": {
+        "txrx": {
+            "output": "Rx -28.41 dBm, Tx 2.10 dBm",
+            "state_id": 2,
+            "perfdatas": [
+                {
+                    "metric": "rx",
+                    "value": -28.41,
+                    "uom": "dBm",
+                    "min": -40.0,
+                    "max": 10.0,
+                    "thresholds": [
+                        {"kind": "rx_low", "when": "below", "open": -27.0, "clear": -26.0, "severity": "critical"},
+                        {"kind": "rx_high", "when": "above", "open": -7.0, "clear": -8.0, "severity": "warning"},
+                    ],
+                },
+                {"metric": "tx", "value": 2.1, "uom": "dBm", "min": -10.0, "max": 10.0, "thresholds": []},
+            ],
+        },
+    },
+    "state": "up",
+    "state_id": 0,
+    "state_type": "hard",
+    "tech": "gpon",
+    "upbw": 100000,
+    "uptime": 266400,
+}
+
+INFO_EXAMPLE = OpenApiExample("ONT with weak optical signal", value=_INFO_RECORD, response_only=True)

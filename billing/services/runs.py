@@ -28,7 +28,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from portal.celery import app as celery_app
 from portal.models import Tenant
 from subscribers.choices import SubscriberStatus
 from subscribers.models import Subscriber
@@ -41,6 +40,7 @@ from ..models import (
     InvoiceNumberSequence,
     Subscription,
 )
+from ..tasks import run_billing_period
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +52,6 @@ PAYMENT_TERMS_DAYS = 14
 CHUNK_SIZE = 2000
 # A chunk is recomputed this many times if a concurrent issuer races it.
 CHUNK_ATTEMPTS = 5
-# The Celery task that executes a recorded run (billing.tasks), sent by name: tasks import services, not back.
-RUN_BILLING_TASK = "billing.run_billing_period"
 
 
 def money(value: Decimal) -> Decimal:
@@ -402,7 +400,7 @@ def queue_billing_run(tenant: Tenant, period: str | date, *, by=None, trigger: s
     with transaction.atomic():
         run = start_billing_run(tenant, period, by=by, trigger=trigger)
         # The worker must see the row: enqueue only once it is committed.
-        transaction.on_commit(lambda: celery_app.send_task(RUN_BILLING_TASK, args=[run.pk]))
+        transaction.on_commit(lambda: run_billing_period.delay(run.pk))
     return run
 
 

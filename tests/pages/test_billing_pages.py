@@ -10,7 +10,6 @@ import pytest
 
 from billing import services
 from billing.models import BillingRun, Invoice, Payment
-from portal.celery import app as celery_app
 from portal.choices import Role
 from subscribers.choices import SubscriberStatus
 from tests.billing.helpers import make_plan, subscribed
@@ -170,14 +169,14 @@ def test_billing_run_is_queued_after_commit_and_polled_until_done(
     plan = make_plan(tenant_a)
     for name in ("A", "B", "C"):
         subscribed(tenant_a, plan, start=LAST_MONTH, name=name)
-    queued: list[tuple[str, list]] = []
-    monkeypatch.setattr(celery_app, "send_task", lambda name, args: queued.append((name, args)))
+    queued: list[int] = []
+    monkeypatch.setattr("billing.services.runs.run_billing_period.delay", queued.append)
     client = client_for(billing_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/billing/runs/new/", {"period": f"{LAST_MONTH:%Y-%m}"})
     run = BillingRun.objects.get()
     assert response["Location"] == f"/billing/runs/{run.pk}/"
-    assert queued == [("billing.run_billing_period", [run.pk])]
+    assert queued == [run.pk]
 
     page = client.get(f"/billing/runs/{run.pk}/").content.decode()
     assert 'hx-trigger="every 1s"' in page

@@ -1,8 +1,12 @@
 """portal.secrets: the one list of secret names and the one mask() that API, drift, results and admin share."""
 
 import pytest
+from django.contrib import admin
 
+from devices.models import Cpe
+from portal.admin_secrets import SecretFieldsAdminMixin
 from portal.secrets import MASK, is_secret, mask, masked
+from subscribers.models import PotsLine
 
 
 @pytest.mark.parametrize(
@@ -41,3 +45,17 @@ def test_masked_walks_nested_configurations():
         "key": "",
     }
     assert config["wan"]["ppp_password"] == "x"  # a copy: the original is untouched
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        (Cpe, {"pppoe_password", "wifi_password", "management_username", "management_password"}),
+        (PotsLine, {"password", "voicemail_password"}),
+    ],
+)
+def test_admin_forms_treat_the_models_secret_fields_as_secrets(model, expected):
+    class Admin(SecretFieldsAdminMixin, admin.ModelAdmin):
+        pass
+
+    assert set(Admin(model, admin.site).get_secret_fields()) == expected

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -29,7 +28,6 @@ from .filters import InvoicePageFilter, PaymentPageFilter
 from .forms import BillingRunForm, PaymentForm
 from .models import BillingRun, Invoice, Payment, PaymentAllocation, Plan, Subscription
 from .services import subscriber_balance
-from .tasks import run_billing_period
 
 
 class BillingPageMixin(TenantViewMixin):
@@ -230,12 +228,9 @@ class BillingRunCreateView(BillingRunListView):
         if not form.is_valid():
             self.object_list = self.get_queryset()
             return self.render_to_response(self.get_context_data(form=form), status=400)
-        with transaction.atomic():
-            run = services.start_billing_run(
-                self.tenant, form.cleaned_data["period"], by=request.user, trigger=f"portal ({request.user})"
-            )
-            # The worker must see the row: enqueue only once it is committed.
-            transaction.on_commit(lambda: run_billing_period.delay(run.pk))
+        run = services.queue_billing_run(
+            self.tenant, form.cleaned_data["period"], by=request.user, trigger=f"portal ({request.user})"
+        )
         return redirect("billing:run", pk=run.pk)
 
 

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import DetailView
 
+from portal.audit import client_address
 from portal.pages import (
     HTMX_STOP_POLLING,
     FilteredListView,
@@ -47,10 +48,6 @@ from .vendors import vendor
 # How often the live panels ask for fresh data (s); the poller writes every NOC_POLL_INTERVAL_SECONDS.
 LIVE_REFRESH_S = 5
 PROGRESS_REFRESH_S = 1
-
-
-def client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")[:120]
 
 
 # --- devices ---------------------------------------------------------------------

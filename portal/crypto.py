@@ -3,7 +3,8 @@
 Fernet (AES-128-CBC + HMAC) from ``cryptography``, keyed by
 ``FIELD_ENCRYPTION_KEYS`` (comma-separated; the first encrypts, all decrypt,
 so keys can be rotated). Without configured keys a key is derived from
-SECRET_KEY — fine for the demo, refused by ``check --deploy``.
+SECRET_KEY — fine for the demo, refused by ``check --deploy``. How a secret is shown
+(masked): portal.secrets.
 """
 
 from __future__ import annotations
@@ -42,14 +43,6 @@ def decrypt(value: str) -> str:
         return fernet().decrypt(value[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise ValueError("cannot decrypt a stored secret: wrong FIELD_ENCRYPTION_KEYS?") from exc
-
-
-def mask(value: str | None, visible: int = 0) -> str:
-    """What the UI and API show instead of a secret."""
-    if not value:
-        return ""
-    tail = value[-visible:] if visible else ""
-    return "••••••" + tail
 
 
 class EncryptedTextField(models.TextField):

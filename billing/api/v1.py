@@ -13,18 +13,23 @@ import django_filters
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing import services
 from billing.choices import InvoiceStatus, PaymentMethod
 from billing.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from portal import idempotency
+from portal.api.errors import Conflict
 from portal.api.gate import TenantScopedMixin
-from portal.api.v1 import Conflict, V1Mixin, v1_path
+from portal.api.v1 import V1Mixin, V1Router
 from subscribers.models import Subscriber
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+from .schema import GENERATE_EXAMPLES, PAYMENT_EXAMPLES
+
+IDEMPOTENCY_HEADER = idempotency.HEADER
 
 # --- invoices ------------------------------------------------------------------------
 
@@ -152,14 +157,9 @@ class InvoiceViewSet(V1Mixin, TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         return queryset
 
     def get_serializer_class(self):
+        if self.action == "generate":
+            return GenerateSerializer
         return V1InvoiceDetailSerializer if self.action == "retrieve" else V1InvoiceSerializer
-
-
-class GenerateInvoicesView(V1Mixin, TenantScopedMixin, viewsets.GenericViewSet):
-    """Run billing for a period."""
-
-    permission_area = "billing"
-    serializer_class = GenerateSerializer
 
     @extend_schema(
         summary="Generate invoices for billing cycle",
@@ -168,24 +168,11 @@ class GenerateInvoicesView(V1Mixin, TenantScopedMixin, viewsets.GenericViewSet):
         "are prorated by day. Numbers are gapless per tenant and year (2026/000123).",
         request=GenerateSerializer,
         responses={200: GenerateResultSerializer},
-        examples=[
-            OpenApiExample("November 2026", value={"period": "2026-11"}, request_only=True),
-            OpenApiExample(
-                "Counts",
-                value={
-                    "run_id": 7,
-                    "period": "2026-11",
-                    "period_start": "2026-11-01",
-                    "period_end": "2026-11-30",
-                    "created": 1840,
-                    "already_invoiced": 12,
-                    "skipped": 3,
-                },
-                response_only=True,
-            ),
-        ],
+        examples=GENERATE_EXAMPLES,
     )
-    def create(self, request, *args, **kwargs):
+    # POST billing/invoices/generate: runs billing for a period, synchronously (README, "ISPChamp v1").
+    @action(detail=False, methods=["post"])
+    def generate(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = services.run_billing(
@@ -274,23 +261,13 @@ class PaymentFilter(django_filters.FilterSet):
         "the same key with another body is a 409.",
         parameters=[
             OpenApiParameter(
-                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, description="Unique per payment (max 255)."
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                description=f"Unique per payment (max {idempotency.MAX_KEY_LENGTH}).",
             )
         ],
-        examples=[
-            OpenApiExample(
-                "Bank transfer",
-                value={
-                    "subscriber": 42,
-                    "amount": "36.00",
-                    "currency": "EUR",
-                    "method": "bank_transfer",
-                    "reference": "TRX 2026-11-0042",
-                    "received_on": "2026-12-03",
-                },
-                request_only=True,
-            )
-        ],
+        examples=PAYMENT_EXAMPLES,
     ),
 )
 class PaymentViewSet(
@@ -310,9 +287,7 @@ class PaymentViewSet(
     v1_error_codes = {"409": "The Idempotency-Key was already used with a different body."}
 
     def create(self, request, *args, **kwargs):
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if len(key) > 255:
-            raise serializers.ValidationError({IDEMPOTENCY_HEADER: ["At most 255 characters."]})
+        key = idempotency.key_from(request)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -327,9 +302,9 @@ class PaymentViewSet(
                 received_on=data.get("received_on") or date.today(),
                 by=request.user,
                 idempotency_key=key,
-                fingerprint=services.request_fingerprint(dict(request.data)),
+                fingerprint=idempotency.fingerprint(dict(request.data)),
             )
-        except services.IdempotencyConflict as exc:
+        except idempotency.IdempotencyConflict as exc:
             raise Conflict(str(exc), code="idempotency_conflict") from exc
         payment = self.get_queryset().get(pk=result.payment.pk)
         response = Response(self.get_serializer(payment).data, status=status.HTTP_201_CREATED)
@@ -338,12 +313,7 @@ class PaymentViewSet(
         return response
 
 
-_LIST = {"get": "list", "post": "create"}
-
-urlpatterns = [
-    v1_path("billing/invoices", InvoiceViewSet.as_view({"get": "list"}), "v1-invoice-list"),
-    v1_path("billing/invoices/generate", GenerateInvoicesView.as_view({"post": "create"}), "v1-invoice-generate"),
-    v1_path(r"billing/invoices/(?P<pk>\d+)", InvoiceViewSet.as_view({"get": "retrieve"}), "v1-invoice-detail"),
-    v1_path("billing/payments", PaymentViewSet.as_view(_LIST), "v1-payment-list"),
-    v1_path(r"billing/payments/(?P<pk>\d+)", PaymentViewSet.as_view({"get": "retrieve"}), "v1-payment-detail"),
-]
+router = V1Router()
+router.register("billing/invoices", InvoiceViewSet, basename="v1-invoice")
+router.register("billing/payments", PaymentViewSet, basename="v1-payment")
+urlpatterns = router.urls

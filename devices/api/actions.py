@@ -49,6 +49,7 @@ from devices.selectors import CPE_RELATED
 from portal.api.errors import error_response
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField
+from portal.audit import client_address
 from portal.roles import role_can
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -59,13 +60,6 @@ MAX_BATCH_IDS = 10_000
 
 def action_url(pk: int) -> str:
     return f"/api/v2/isp/actions/{pk}/"
-
-
-def _client_address(request) -> str:
-    client = getattr(getattr(request.auth, "application", None), "integration_client", None)
-    if client is not None:
-        return f"integration {client}"[:120]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _require_kind_permission(request, kind: str) -> None:
@@ -337,7 +331,7 @@ def queue_action_response(request, cpe: Cpe, kind: str, *, params=None, not_afte
                 params,
                 requested_by=request.user if request.user.is_authenticated else None,
                 source=ActionSource.API,
-                requested_from=_client_address(request),
+                requested_from=client_address(request),
                 idempotency_key=key,
                 not_after=not_after,
             )
@@ -468,7 +462,7 @@ class ActionBatchViewSet(
             selection=selection,
             requested_by=request.user,
             source=ActionSource.API,
-            requested_from=_client_address(request),
+            requested_from=client_address(request),
             not_after=data["not_after"],
         )
         response = Response(BatchSerializer(batch).data, status=201)

@@ -28,19 +28,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from devices import alerting
+from devices.api.schema import INFO_EXAMPLE
 from devices.choices import Tech
 from devices.models import Alert, AlertKind, AlertSeverity, Cpe, DeviceSample, DeviceState
+from devices.selectors import state_of
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField, KrillRouter, parse_csv_param
 
@@ -69,13 +70,6 @@ _DT = KrillDateTimeField()
 
 def _dt(value: datetime | None) -> str | None:
     return _DT.to_representation(value)
-
-
-def state_of(cpe: Cpe) -> DeviceState | None:
-    try:
-        return cpe.state
-    except ObjectDoesNotExist:
-        return None
 
 
 # ---------------------------------------------------------------------------
@@ -346,59 +340,6 @@ def livestatus(cpe: Cpe) -> dict[str, Any] | None:
 # Views
 # ---------------------------------------------------------------------------
 
-INFO_EXAMPLE = {
-    "alarms": [
-        {
-            "id": 12,
-            "kind": "rx_low",
-            "severity": "critical",
-            "opened": "2026-11-21T20:05:00+00:00",
-            "message": "Optical Rx -28.4 dBm below -27.0 dBm",
-            "value": -28.41,
-            "threshold": -27.0,
-        }
-    ],
-    "dnbw": 300000,
-    "id": 350,
-    "ips": ["203.0.113.17"],
-    "last_check": "2026-11-21T20:06:00+00:00",
-    "last_seen": "2026-11-21T20:06:00+00:00",
-    "last_state_change": "2026-11-21T19:50:00+00:00",
-    "output": "UP - uptime 3d 2h, WAN 1/1 up, Rx -28.41 dBm, 5 clients",
-    "registration": {
-        "host": "pim0350",
-        "id": 350,
-        "states": {"host": 0, "txrx": 2, "wan": 0, "clients": 0},
-        "tags": ["halny", "gpon", "HL-4GMV"],
-    },
-    "services": {
-        "txrx": {
-            "output": "Rx -28.41 dBm, Tx 2.10 dBm",
-            "state_id": 2,
-            "perfdatas": [
-                {
-                    "metric": "rx",
-                    "value": -28.41,
-                    "uom": "dBm",
-                    "min": -40.0,
-                    "max": 10.0,
-                    "thresholds": [
-                        {"kind": "rx_low", "when": "below", "open": -27.0, "clear": -26.0, "severity": "critical"},
-                        {"kind": "rx_high", "when": "above", "open": -7.0, "clear": -8.0, "severity": "warning"},
-                    ],
-                },
-                {"metric": "tx", "value": 2.1, "uom": "dBm", "min": -10.0, "max": 10.0, "thresholds": []},
-            ],
-        },
-    },
-    "state": "up",
-    "state_id": 0,
-    "state_type": "hard",
-    "tech": "gpon",
-    "upbw": 100000,
-    "uptime": 266400,
-}
-
 
 class MonitoredCpeViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     """``/api/v2/monitoring/cpes/{id}/info`` and ``/history``."""
@@ -412,7 +353,7 @@ class MonitoredCpeViewSet(TenantScopedMixin, viewsets.GenericViewSet):
     @extend_schema(
         responses={200: OpenApiTypes.OBJECT},
         summary="Krill's live view of a CPE (state, services and perfdatas, open alarms)",
-        examples=[OpenApiExample("ONT with weak optical signal", value=INFO_EXAMPLE, response_only=True)],
+        examples=[INFO_EXAMPLE],
     )
     @action(detail=True, methods=["get"], url_path="info", url_name="info")
     def info(self, request, pk=None):

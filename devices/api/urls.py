@@ -9,7 +9,7 @@
 from portal.api.krill import KrillRouter
 
 from .actions import ActionBatchViewSet, DeviceActionViewSet
-from .v2 import CpeViewSet
+from .cpes import CpeViewSet
 
 router = KrillRouter()
 router.register("cpes", CpeViewSet, basename="krill-cpe")

@@ -15,6 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class Conflict(exceptions.APIException):
+    """A 409: the request clashes with the current state (a referenced record, a reused Idempotency-Key...)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state."
+
+
 def _first_message(errors) -> str:
     if isinstance(errors, dict):
         for key, value in errors.items():

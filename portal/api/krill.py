@@ -37,17 +37,18 @@ from django.db.models import fields as model_fields
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.relations import ManyRelatedField, RelatedField
 from rest_framework.routers import SimpleRouter
 
 from portal.roles import role_can
+from portal.secrets import MASK, mask
 
-from .errors import error_response
+from .errors import Conflict, error_response
 
-SECRET_MASK = "••••••"
+SECRET_MASK = MASK  # what a masked secret reads as; a client writing it back means "unchanged"
 SHOW_SECRETS_PERMISSION = "devices.change"
 _TRUE = {"1", "true", "yes", "on"}
 CRUD_ACTIONS = frozenset({"list", "retrieve", "create", "update", "partial_update", "destroy"})
@@ -147,12 +148,10 @@ class SecretField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
-        if value is None or value == "":
-            return value
         selection = self.context.get("krill")
-        if selection is not None and selection.show_secrets:
+        if selection is not None and selection.show_secrets and value is not None:
             return str(value)
-        return SECRET_MASK
+        return mask(value)
 
 
 # ---------------------------------------------------------------------------
@@ -290,6 +289,34 @@ KRILL_QUERY_PARAMETERS = [
 ]
 
 
+def krill_schema_view(
+    *,
+    record: dict,
+    record_title: str,
+    page_title: str,
+    create: OpenApiExample,
+    more_list: tuple[OpenApiExample, ...] = (),
+    more_retrieve: tuple[OpenApiExample, ...] = (),
+):
+    """The OpenAPI documentation of a Krill resource's list/retrieve/create, from one example record.
+
+    The list example is a one-record page of ``record``; ``attrs``/``joins``/``show_secrets``
+    are documented on list and retrieve.
+    """
+    page = {"count": 1, "next": None, "previous": None, "results": [record]}
+    return extend_schema_view(
+        list=extend_schema(
+            parameters=KRILL_QUERY_PARAMETERS,
+            examples=[OpenApiExample(page_title, value=page, response_only=True), *more_list],
+        ),
+        retrieve=extend_schema(
+            parameters=KRILL_QUERY_PARAMETERS,
+            examples=[OpenApiExample(record_title, value=record, response_only=True), *more_retrieve],
+        ),
+        create=extend_schema(examples=[create]),
+    )
+
+
 class KrillViewSetMixin:
     """Parses ``attrs``/``joins``/``show_secrets`` once per request and shapes the queryset for them.
 
@@ -374,20 +401,6 @@ class KrillViewSetMixin:
                 f"{instance._meta.verbose_name.capitalize()} {instance} is still referenced "
                 f"({len(exc.protected_objects)} record(s)) and cannot be deleted."
             ) from exc
-
-
-class Conflict(exceptions.APIException):
-    status_code = 409
-    default_code = "conflict"
-    default_detail = "The record is still referenced and cannot be deleted."
-
-
-class NotImplementedYet(exceptions.APIException):
-    """A Krill route we serve but whose live/device side lands with a later feature: never fake data."""
-
-    status_code = 501
-    default_code = "not_implemented"
-    default_detail = "This operation is not available yet."
 
 
 def not_implemented(what: str):

@@ -28,7 +28,9 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
+from .errors import Conflict
 from .errors import exception_handler as portal_exception_handler
 
 __all__ = [
@@ -36,16 +38,10 @@ __all__ = [
     "V1AutoSchema",
     "V1Mixin",
     "V1Pagination",
+    "V1Router",
     "v1_exception_handler",
     "v1_not_found_pattern",
-    "v1_path",
 ]
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
 
 
 class V1Pagination(LimitOffsetPagination):
@@ -250,10 +246,20 @@ class V1AutoSchema(AutoSchema):
 V1Mixin.schema = V1AutoSchema()
 
 
-def v1_path(route: str, view, name: str):
-    """A v1 route that answers with and without the trailing slash (the seed writes both)."""
-    route = route.strip("/")
-    return re_path(rf"^{route}/?$", view, name=name)
+class V1Router(SimpleRouter):
+    """ISPChamp v1 routes from viewsets: ``subscribers``, ``subscribers/<id>``, ``subscribers/<id>/activate``.
+
+    Paths answer with and without the trailing slash (the seed writes both),
+    ids are numeric, and URL names are ``<basename>-list``, ``<basename>-detail``
+    and ``<basename>-<action url_name>`` (``v1-subscriber-activate``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # SimpleRouter(trailing_slash=...) turns any truthy value into "/".
+        self.trailing_slash = "/?"
+        # Ids are numbers (a viewset's lookup_value_regex still wins).
+        self._default_value_pattern = r"\d+"
 
 
 def v1_not_found(request, *args, **kwargs) -> JsonResponse:

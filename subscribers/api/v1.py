@@ -10,16 +10,19 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from billing.selectors import subscribers_on_plan, with_billing_summary
 from portal.api.gate import TenantScopedMixin
-from portal.api.v1 import V1Mixin, v1_path
+from portal.api.v1 import V1Mixin, V1Router
 from subscribers import services
 from subscribers.choices import SubscriberStatus
 from subscribers.models import Subscriber
+
+from .schema import SUBSCRIBER_EXAMPLE, SUBSCRIBER_PAGE_EXAMPLE
 
 # --- subscribers -----------------------------------------------------------------
 
@@ -99,46 +102,18 @@ class V1SubscriberFilter(django_filters.FilterSet):
         return queryset.filter(q)
 
 
-_SUBSCRIBER_EXAMPLE = {
-    "id": 42,
-    "name": "Anna",
-    "surname": "Nowak",
-    "email": "anna@example.net",
-    "phone": "+48 600 100 200",
-    "address": "Polna 1",
-    "city": "Krakow",
-    "postalcode": "30-001",
-    "country": "PL",
-    "external_id": "CRM-1042",
-    "comment": "",
-    "status": "active",
-    "plan": "fibre-300",
-    "balance": "-36.00",
-    "created": "2026-11-02T10:00:00Z",
-    "updated": "2026-11-02T10:00:00Z",
-}
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List subscribers",
         examples=[
-            OpenApiExample(
-                "A page of subscribers",
-                value=_SUBSCRIBER_EXAMPLE,
-                response_only=True,
-            )
+            SUBSCRIBER_PAGE_EXAMPLE,
         ],
     ),
     create=extend_schema(summary="Create a subscriber"),
     retrieve=extend_schema(
         summary="Get subscriber details",
         examples=[
-            OpenApiExample(
-                "A subscriber",
-                value=_SUBSCRIBER_EXAMPLE,
-                response_only=True,
-            )
+            SUBSCRIBER_EXAMPLE,
         ],
     ),
     update=extend_schema(summary="Update subscriber details"),
@@ -179,28 +154,23 @@ class SubscriberViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
         return self._answer(subscriber)
 
     @extend_schema(summary="Activate a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
+    @action(detail=True, methods=["post"])
     def activate(self, request, *args, **kwargs):
         subscriber = self.get_object()
         services.activate_subscriber(subscriber, by=request.user, detail="activated through API v1")
         return self._answer(subscriber)
 
     @extend_schema(summary="Suspend a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
+    @action(detail=True, methods=["post"])
     def suspend(self, request, *args, **kwargs):
         subscriber = self.get_object()
         services.suspend_subscriber(subscriber, by=request.user, detail="suspended through API v1")
         return self._answer(subscriber)
 
 
-_LIST = {"get": "list", "post": "create"}
-_DETAIL = {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+router = V1Router()
+router.register("subscribers", SubscriberViewSet, basename="v1-subscriber")
 
 urlpatterns = [
-    v1_path("subscribers", SubscriberViewSet.as_view(_LIST), "v1-subscriber-list"),
-    v1_path(r"subscribers/(?P<pk>\d+)", SubscriberViewSet.as_view(_DETAIL), "v1-subscriber-detail"),
-    v1_path(
-        r"subscribers/(?P<pk>\d+)/activate", SubscriberViewSet.as_view({"post": "activate"}), "v1-subscriber-activate"
-    ),
-    v1_path(
-        r"subscribers/(?P<pk>\d+)/suspend", SubscriberViewSet.as_view({"post": "suspend"}), "v1-subscriber-suspend"
-    ),
+    *router.urls,
 ]

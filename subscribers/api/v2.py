@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers
 
 from portal.api.gate import TenantModelViewSet
-from portal.api.krill import KRILL_QUERY_PARAMETERS, Join, KrillModelSerializer, KrillViewSetMixin, SecretField
+from portal.api.krill import Join, KrillModelSerializer, KrillViewSetMixin, SecretField
 from subscribers import services
 from subscribers.filters import CustomerFilter, PotsLineFilter
 from subscribers.models import PotsLine, Subscriber
 
-CPE_SERIALIZER = "devices.api.v2.CpeSerializer"
+from .schema import customer_schema_view, pots_line_schema_view
+
+CPE_SERIALIZER = "devices.api.cpes.CpeSerializer"
 
 
 def _cpes_prefetch() -> Prefetch:
@@ -125,67 +126,7 @@ class PotsLineSerializer(KrillModelSerializer):
         return attrs
 
 
-CUSTOMER_EXAMPLE = {
-    "address": "Calle Bolivia nº 21 3ºB",
-    "city": "Coslada, Madrid",
-    "comment": "",
-    "country": "Spain",
-    "created": "2019-11-08T15:57:08+01:00",
-    "external_id": None,
-    "id": 65,
-    "latitude": None,
-    "longitude": None,
-    "name": "Incredulo",
-    "postalcode": None,
-    "realm": "pim",
-    "surname": "Trotamundos",
-    "updated": "2019-11-08T15:57:08+01:00",
-}
-POTS_EXAMPLE = {
-    "cli": None,
-    "context": None,
-    "contextname": None,
-    "cpe": 74,
-    "custom_digitmap": None,
-    "dtmf": "auto",
-    "id": 138,
-    "label": None,
-    "language": None,
-    "lineid": "pim0074-1",
-    "order": 1,
-    "password": None,
-    "pbx_extension": False,
-    "username": None,
-    "voicemail": False,
-    "voicemail_password": None,
-}
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=KRILL_QUERY_PARAMETERS,
-        examples=[
-            OpenApiExample(
-                "Customers page",
-                value={"count": 1, "next": None, "previous": None, "results": [CUSTOMER_EXAMPLE]},
-                response_only=True,
-            )
-        ],
-    ),
-    retrieve=extend_schema(
-        parameters=KRILL_QUERY_PARAMETERS,
-        examples=[OpenApiExample("Customer", value=CUSTOMER_EXAMPLE, response_only=True)],
-    ),
-    create=extend_schema(
-        examples=[
-            OpenApiExample(
-                "New customer",
-                value={"name": "Incredulo", "surname": "Trotamundos", "city": "Coslada, Madrid", "country": "Spain"},
-                request_only=True,
-            )
-        ]
-    ),
-)
+@customer_schema_view
 class CustomerViewSet(KrillViewSetMixin, TenantModelViewSet):
     """Krill customers (our subscribers)."""
 
@@ -201,25 +142,7 @@ class CustomerViewSet(KrillViewSetMixin, TenantModelViewSet):
         serializer.instance = services.update_subscriber(serializer.instance, serializer.validated_data)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=KRILL_QUERY_PARAMETERS,
-        examples=[
-            OpenApiExample(
-                "POTS lines page",
-                value={"count": 1, "next": None, "previous": None, "results": [POTS_EXAMPLE]},
-                response_only=True,
-            )
-        ],
-    ),
-    retrieve=extend_schema(
-        parameters=KRILL_QUERY_PARAMETERS,
-        examples=[OpenApiExample("POTS line", value=POTS_EXAMPLE, response_only=True)],
-    ),
-    create=extend_schema(
-        examples=[OpenApiExample("Second line of a CPE", value={"cpe": 74, "order": 2}, request_only=True)]
-    ),
-)
+@pots_line_schema_view
 class PotsLineViewSet(KrillViewSetMixin, TenantModelViewSet):
     """Krill potses: telephone lines on CPEs (``lineid`` defaults to ``<cpename>-<order>``)."""
 

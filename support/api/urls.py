@@ -1,17 +1,11 @@
 """ISPChamp v1 routes of the support app (mounted at /api/v1/)."""
 
-from portal.api.v1 import v1_path
+from portal.api.v1 import V1Router
 
 from .v1 import TicketCommentViewSet, TicketViewSet
 
-_LIST = {"get": "list", "post": "create"}
-
-urlpatterns = [
-    v1_path("support/tickets", TicketViewSet.as_view(_LIST), "v1-ticket-list"),
-    v1_path(
-        r"support/tickets/(?P<pk>\d+)",
-        TicketViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"}),
-        "v1-ticket-detail",
-    ),
-    v1_path(r"support/tickets/(?P<pk>\d+)/comments", TicketCommentViewSet.as_view(_LIST), "v1-ticket-comments"),
-]
+router = V1Router()
+router.register("support/tickets", TicketViewSet, basename="v1-ticket")
+# A ticket's comments are a list under the ticket: support/tickets/<id>/comments.
+router.register(r"support/tickets/(?P<pk>\d+)/comments", TicketCommentViewSet, basename="v1-ticket-comments")
+urlpatterns = router.urls

@@ -170,8 +170,16 @@ class V1TicketFilter(django_filters.FilterSet):
         ],
     ),
 )
-class TicketViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
-    """Support tickets; status changes follow open/pending → resolved → closed (closed is final)."""
+class TicketViewSet(
+    V1Mixin,
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Support tickets; status changes follow open/pending → resolved → closed (closed is final; never deleted)."""
 
     queryset = Ticket.objects.select_related("assignee", "created_by")
     serializer_class = V1TicketSerializer

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from billing import services
 from billing.choices import BillingPeriod, InvoiceStatus, PaymentMethod
 from billing.models import Invoice, InvoiceNumberSequence, Payment, Subscription
+from billing.services import runs
 from subscribers.choices import ServiceEventKind, ServiceEventReason, SubscriberStatus
 from subscribers.models import ServiceEvent
 from subscribers.services import deactivate_subscriber, suspend_subscriber
@@ -118,7 +119,7 @@ class TestBillingRun:
         first = subscribed(tenant_a, plan, name="First")
         services.run_billing(tenant_a, "2026-11", now=NOV_ISSUE)
         subscribed(tenant_a, plan, name="Second")
-        real = services._already_invoiced
+        real = runs._already_invoiced
         calls = []
 
         def blind_once(*args):
@@ -127,7 +128,7 @@ class TestBillingRun:
             calls.append(args)
             return set() if len(calls) == 1 else real(*args)
 
-        monkeypatch.setattr(services, "_already_invoiced", blind_once)
+        monkeypatch.setattr(runs, "_already_invoiced", blind_once)
         result = services.run_billing(tenant_a, "2026-11", now=NOV_ISSUE)
         assert len(calls) == 2
         assert (result.created, result.already_invoiced) == (1, 1)

@@ -1,6 +1,6 @@
 """Tenant isolation of the Krill CPEs and every CPE link sub-resource (both URL prefixes)."""
 
-from devices.api.v2 import CPE_ACTIONS, CPE_LINKS
+from devices.api.cpes import CPE_ACTIONS, CPE_LINKS
 from tests.devices.factories import CpeFactory, ServiceProfileFactory
 from tests.tenant_isolation import IsolatedResource, register
 

@@ -170,7 +170,7 @@ def test_billing_run_is_queued_after_commit_and_polled_until_done(
     for name in ("A", "B", "C"):
         subscribed(tenant_a, plan, start=LAST_MONTH, name=name)
     queued: list[int] = []
-    monkeypatch.setattr("billing.views.run_billing_period.delay", queued.append)
+    monkeypatch.setattr("billing.services.runs.run_billing_period.delay", queued.append)
     client = client_for(billing_user)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/billing/runs/new/", {"period": f"{LAST_MONTH:%Y-%m}"})

@@ -97,6 +97,12 @@ class TestTickets:
         response = support_api.patch(f"/api/v1/support/tickets/{ticket.pk}", {"status": "done"}, format="json")
         assert response.status_code == 400
 
+    def test_tickets_are_never_deleted_through_the_api(self, api_as, admin_user, tenant_a):
+        ticket = Ticket.objects.create(tenant=tenant_a, subject="x", subscriber=make_subscriber(tenant_a))
+        response = api_as(admin_user, tenant_a).delete(f"/api/v1/support/tickets/{ticket.pk}")
+        assert response.status_code == 405
+        assert Ticket.objects.filter(pk=ticket.pk).exists()
+
     def test_comments_and_first_response(self, support_api, support_user, tenant_a):
         ticket = Ticket.objects.create(tenant=tenant_a, subject="x", subscriber=make_subscriber(tenant_a))
         url = f"/api/v1/support/tickets/{ticket.pk}/comments"

@@ -1,5 +1,7 @@
 """Krill v2 ``/api/v2/isp/cpes/`` and the CPE link sub-resources (see portal.api.krill for the dialect).
 
+Its OpenAPI examples are in ``devices.api.schema``.
+
 Every CPE record carries Krill's ``_links``: relative paths under
 ``/api/v2/cpes/<id>/`` (served there and under ``/api/v2/isp/cpes/<id>/``).
 The data links (customer, potses, model, profile, links, info) answer from
@@ -14,14 +16,7 @@ import ipaddress
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_view,
-    inline_serializer,
-)
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -30,11 +25,11 @@ from rest_framework.response import Response
 from devices import services
 from devices.actions import KINDS
 from devices.api.actions import CpeActionsMixin
+from devices.api.schema import NOT_IMPLEMENTED, cpe_schema_view
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
 from portal.api.gate import TenantModelViewSet
 from portal.api.krill import (
-    KRILL_QUERY_PARAMETERS,
     Join,
     KrillModelSerializer,
     KrillViewSetMixin,
@@ -279,115 +274,7 @@ class CpeSerializer(KrillModelSerializer):
         return value or None
 
 
-CPE_EXAMPLE = {
-    "_links": cpe_links(350),
-    "_services": ["provision", "txrx", "dhcp", "tr069"],
-    "access": True,
-    "active": True,
-    "address": "",
-    "address_profile": None,
-    "avatar": "HG4201",
-    "bridge": False,
-    "city": "",
-    "country": None,
-    "cpename": "pim0350",
-    "created": "2022-12-17T23:00:01+01:00",
-    "customer": 27,
-    "disable_provision": False,
-    "disable_reconfig": False,
-    "dsn": None,
-    "enable_notifications": False,
-    "expiration_date": None,
-    "external_id": None,
-    "external_voip": False,
-    "fixed_address": None,
-    "has_tr069": True,
-    "id": 350,
-    "internal_id": "pim0350",
-    "is_router": True,
-    "lan_cidr": None,
-    "latitude": None,
-    "line_profile": None,
-    "longitude": None,
-    "mac": None,
-    "me_vlan": None,
-    "model": "HG8245H",
-    "mtamac": None,
-    "notes": "",
-    "postalcode": None,
-    "pppoe_password": "",
-    "pppoe_username": None,
-    "probe": False,
-    "profile": 7,
-    "realm": "pim",
-    "remote_id": None,
-    "sn": "0000deadbeef0000",
-    "tech": "gpon",
-    "tech_updated": None,
-    "topology": "",
-    "tr069": True,
-    "tv_profile": None,
-    "updated": "2022-12-17T23:00:01+01:00",
-    "voip_profile": None,
-    "wanmac": None,
-    "wifi_password": "",
-    "wifi_profile": None,
-    "wifi_ssid": "",
-}
-
-NOT_IMPLEMENTED = OpenApiResponse(
-    inline_serializer("NotImplemented", {"detail": serializers.CharField(), "code": serializers.CharField()}),
-    description="Not available yet (arrives with device actions / live polling).",
-    examples=[
-        OpenApiExample(
-            "Not yet",
-            value={
-                "detail": "reboot is not available yet: it arrives with device actions and live polling.",
-                "code": "not_implemented",
-            },
-        )
-    ],
-)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=KRILL_QUERY_PARAMETERS,
-        examples=[
-            OpenApiExample(
-                "Lookup by serial (?sn=0000deadbeef0000)",
-                value={"count": 1, "next": None, "previous": None, "results": [CPE_EXAMPLE]},
-                response_only=True,
-            ),
-            OpenApiExample(
-                "Page of ids (?attrs=id&offset=42&limit=3)",
-                value={
-                    "count": 158,
-                    "next": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=45",
-                    "previous": "http://pre1:4280/api/v2/isp/cpes/?attrs=id&limit=3&offset=39",
-                    "results": [{"id": 119}, {"id": 121}, {"id": 123}],
-                },
-                response_only=True,
-            ),
-        ],
-    ),
-    retrieve=extend_schema(
-        parameters=KRILL_QUERY_PARAMETERS,
-        examples=[
-            OpenApiExample("CPE", value=CPE_EXAMPLE, response_only=True),
-            OpenApiExample("attrs=id,cpename", value={"cpename": "pim0074", "id": 74}, response_only=True),
-        ],
-    ),
-    create=extend_schema(
-        examples=[
-            OpenApiExample(
-                "New ONT for customer 27",
-                value={"sn": "HALN1A2B3C4D", "model": "HL-4GMV", "customer": 27, "profile": 7},
-                request_only=True,
-            )
-        ]
-    ),
-)
+@cpe_schema_view(example_links=cpe_links(350))
 class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill CPEs: the subscriber's devices (ONTs, routers, phones)."""
 

@@ -6,7 +6,11 @@ check that A's data is invisible from B (see tests/tenant_isolation.py).
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from portal.choices import Role
@@ -114,11 +118,6 @@ def integration_ro(tenant_a):
 
 def pytest_sessionfinish(session, exitstatus):
     """Remove this run's private filesystem-broker folder (see portal/settings.py)."""
-    import shutil
-    from pathlib import Path
-
-    from django.conf import settings
-
     folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in")
     if folder and "broker-test-" in folder:
         shutil.rmtree(Path(folder).parent, ignore_errors=True)

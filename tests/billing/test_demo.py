@@ -5,7 +5,7 @@ import pytest
 from billing import demo
 from billing.models import Invoice, Payment, Plan, Subscription
 from subscribers.choices import SubscriberStatus
-from subscribers.models import ServiceEvent
+from subscribers.models import ServiceEvent, Subscriber
 from tests.billing.helpers import make_subscriber
 from tests.factories import TenantFactory
 
@@ -44,6 +44,4 @@ def test_seed_is_idempotent_and_shows_every_state(support_user):
 
 
 def tenant_statuses(tenant):
-    from subscribers.models import Subscriber
-
     return Subscriber.objects.for_tenant(tenant).values_list("status", flat=True)

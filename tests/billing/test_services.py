@@ -10,6 +10,7 @@ from billing import services
 from billing.choices import BillingPeriod, InvoiceStatus, PaymentMethod
 from billing.models import Invoice, InvoiceNumberSequence, Payment, Subscription
 from billing.services import runs
+from billing.tasks import run_dunning
 from subscribers.choices import ServiceEventKind, ServiceEventReason, SubscriberStatus
 from subscribers.models import ServiceEvent
 from subscribers.services import deactivate_subscriber, suspend_subscriber
@@ -243,8 +244,6 @@ class TestDunning:
         assert subscriber.status == SubscriberStatus.SUSPENDED
 
     def test_dunning_task_runs_every_tenant(self, tenant_a, tenant_b, settings):
-        from billing.tasks import run_dunning
-
         subscriber = self.overdue_subscriber(tenant_a)
         assert run_dunning() == {"suspended": 1, "restored": 0}
         subscriber.refresh_from_db()

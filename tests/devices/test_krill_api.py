@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
 
 from devices.models import Cpe
 from portal.api.krill import SECRET_MASK
@@ -311,8 +312,6 @@ def test_masked_secret_written_back_is_unchanged(api, tenant_a):
 
 
 def test_secrets_encrypted_at_rest(tenant_a):
-    from django.db import connection
-
     line = PotsLineFactory(tenant=tenant_a, password="sip-pass", voicemail_password="1234")
     cpe = line.cpe
     cpe.management_password = "device-pass"
@@ -365,8 +364,6 @@ def test_support_cannot_factory_reset(api_as, role_users, tenant_a):
 
 
 def test_schema_lists_krill_routes(api):
-    from django.test import Client
-
     response = Client().get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     text = response.content.decode()

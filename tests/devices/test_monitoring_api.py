@@ -8,8 +8,10 @@ import pytest
 from django.utils import timezone
 
 from devices import polling
+from devices.dashboard import monitoring_tiles
 from devices.models import Alert, AlertKind, DeviceSample, DeviceState
 from portal.choices import Role
+from portal.dashboard import dashboard_tiles
 from tests.devices.factories import CpeFactory, ServiceProfileFactory
 from tests.devices.polling_fleet import FAST, cpes_for, first, reset_faults
 
@@ -251,9 +253,6 @@ def test_search_query_count_does_not_depend_on_page_size(api, many_hosts, django
 
 
 def test_dashboard_tiles_count_up_down_and_open_alerts(tenant_a, tenant_b, many_hosts):
-    from devices.dashboard import monitoring_tiles
-    from portal.dashboard import dashboard_tiles
-
     DeviceState.objects.filter(cpe__in=many_hosts[:4]).update(online=False)
     tiles = {t.key: t for t in monitoring_tiles(tenant_a, Role.NOC)}
     assert tiles["online_halny"].value == "26 / 4" and tiles["online_halny"].tone == "danger"

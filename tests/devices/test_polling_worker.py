@@ -16,7 +16,7 @@ from celery.signals import task_postrun
 from django.conf import settings as django_settings
 
 from devices.models import DeviceSample, DeviceState
-from devices.tasks_polling import poll_fleet
+from devices.tasks_polling import poll_batch, poll_fleet
 from portal.celery import app
 from tests.devices.polling_fleet import cpes_for, reset_faults
 
@@ -75,8 +75,6 @@ def test_poll_round_through_a_worker(sim_fleet, tenant_a, settings):
 
 def test_poll_tasks_do_not_pile_up(sim_fleet, tenant_a, settings, monkeypatch):
     """Batches expire when the next round is due; nothing is retried or redelivered inside a round."""
-    from devices.tasks_polling import poll_batch
-
     settings.NOC_POLL_BATCH_SIZE = 5
     cpes = cpes_for(tenant_a, sim_fleet.devices)
     sent = []

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+
+from portal.celery import app
 
 CHROMIUM = os.environ.get("NOC_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,7 +69,8 @@ def _chromium_missing() -> str:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         return f"e2e: no Chromium at {CHROMIUM} (install the distribution's chromium package; CI's .ci/run does)"
     try:
-        import playwright.sync_api  # noqa: F401
+        # Probed here, not imported at the top: without playwright the e2e tests skip with a reason.
+        import playwright.sync_api  # noqa: F401, PLC0415
     except ImportError:
         return "e2e: the playwright Python package is not installed"
     return ""
@@ -79,7 +83,8 @@ def browser():
     reason = _chromium_missing()
     if reason:
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
+    # Only once _chromium_missing() has found playwright installed (it is optional for the rest of the suite).
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -108,8 +113,6 @@ class DemoSite:
 
 @pytest.fixture
 def demo_site(live_server, transactional_db) -> DemoSite:
-    from django.core.management import call_command
-
     call_command("seed_demo", "--small", "--password", DEMO_PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
     return DemoSite(url=live_server.url, password=DEMO_PASSWORD)
 
@@ -141,8 +144,6 @@ def screenshot():
 @pytest.fixture
 def eager_celery():
     """Run tasks where they are queued (the live server's request thread): no worker, no broker."""
-    from portal.celery import app
-
     before = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
     yield app

@@ -26,6 +26,9 @@ from celery.contrib.testing.worker import start_worker
 from django.db import connections
 
 from devices.demo import demo_manifests
+from devices.models import Cpe
+from devices.polling import poll_all
+from portal.celery import app
 from simulators.base import SimDevice
 from simulators.fleet import FleetThread
 from simulators.manifest import iter_addresses
@@ -62,8 +65,6 @@ def e2e_fleet() -> Iterator[FleetThread]:
 
 @pytest.fixture(scope="module")
 def e2e_worker() -> Iterator[object]:
-    from portal.celery import app
-
     # start_worker(queues=...) narrows the app's consume set for the whole process
     # (celery's Queues.select): put it back so later workers consume their own queues.
     consume_from = app.amqp.queues._consume_from
@@ -94,8 +95,6 @@ class FleetSite:
         errors: list[BaseException] = []
 
         def run() -> None:
-            from devices.polling import poll_all
-
             try:
                 poll_all()
             except BaseException as exc:  # re-raised in the test's thread
@@ -123,8 +122,6 @@ def fleet_site(request, settings, tmp_path, e2e_fleet, e2e_worker) -> FleetSite:
     settings.NOC_POLL_TIMEOUT_SECONDS = 1.0
     settings.NOC_POLL_DEVICE_DEADLINE_SECONDS = 2.0
     site = request.getfixturevalue("demo_site")
-
-    from devices.models import Cpe
 
     by_serial = {d.serial: d for d in e2e_fleet.devices}
     cpes = list(Cpe.objects.filter(sn__in=by_serial))

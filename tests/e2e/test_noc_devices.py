@@ -8,10 +8,14 @@ Screenshots of each page go to test-artifacts/e2e/.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from playwright.sync_api import expect
+
+from devices.demo import demo_manifests
+from devices.models import ActionBatch, Cpe, DeviceAction
 
 from .conftest import csrf_headers
 
@@ -28,9 +32,6 @@ def switch_tenant(page, name: str) -> None:
 
 def healthy_ont(tenant_slug: str = "demo"):
     """A demo ONT with a subscriber whose simulated device has no demo fault (lively: none)."""
-    from devices.demo import demo_manifests
-    from devices.models import Cpe
-
     calm = {d.serial for d in demo_manifests(small=True)[tenant_slug] if not d.extra.get("lively")}
     return (
         Cpe.objects.filter(
@@ -43,10 +44,6 @@ def healthy_ont(tenant_slug: str = "demo"):
 
 
 def test_noc_finds_a_subscriber_watches_their_ont_live_and_reboots_it(page, fleet_site, login, screenshot, settings):
-    import json
-
-    from devices.models import DeviceAction
-
     # A stricter optical threshold than the default, so the demo's ONTs raise a few alerts to show.
     settings.NOC_ALERT_THRESHOLDS = {"rx_low": {"open": -20.0, "clear": -19.5}}
     for _ in range(3):  # a few rounds: the live panel has a state, the chart a few samples
@@ -120,8 +117,6 @@ def test_noc_finds_a_subscriber_watches_their_ont_live_and_reboots_it(page, flee
 
 
 def test_noc_runs_a_bulk_reconfigure_on_20_devices_to_completion(page, fleet_site, login, screenshot):
-    from devices.models import ActionBatch, Cpe
-
     demo_ids = set(Cpe.objects.filter(tenant__slug="demo").values_list("pk", flat=True))
     assert len(demo_ids) == 20
     fleet_site.poll()
@@ -171,8 +166,6 @@ def test_noc_runs_a_bulk_reconfigure_on_20_devices_to_completion(page, fleet_sit
 
 
 def test_support_sees_no_factory_reset_and_a_forged_one_is_refused(page, fleet_site, login, screenshot):
-    from devices.models import DeviceAction
-
     ont = healthy_ont()
     login(page, "support")
     fleet_site.go(page, f"/devices/{ont.pk}/")
@@ -194,8 +187,6 @@ def test_support_sees_no_factory_reset_and_a_forged_one_is_refused(page, fleet_s
 
 
 def test_switching_tenant_shows_only_that_tenants_devices(page, fleet_site, login, screenshot):
-    from devices.models import Cpe
-
     demo_cpe = Cpe.objects.filter(tenant__slug="demo").order_by("id").first()
     acme_cpe = Cpe.objects.filter(tenant__slug="acme").order_by("id").first()
     login(page, "noc")

@@ -12,14 +12,17 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from billing.models import BillingRun, Payment
+from portal.models import Tenant
+from subscribers.models import ServiceEvent, Subscriber
+from support.models import Ticket
+
 from .conftest import csrf_headers
 
 pytestmark = pytest.mark.e2e
 
 
 def demo_tenant(slug: str = "demo"):
-    from portal.models import Tenant
-
     return Tenant.objects.get(slug=slug)
 
 
@@ -30,8 +33,6 @@ def switch_tenant(page, name: str) -> None:
 
 
 def test_noc_finds_a_subscriber_by_typing_part_of_a_name(page, demo_site, login, screenshot):
-    from subscribers.models import Subscriber
-
     # An active one: the page then offers "Suspend service" (a suspended one offers "Activate").
     target = Subscriber.objects.for_tenant(demo_tenant()).filter(status="active").order_by("id").first()
     fragment = target.surname[:5]
@@ -83,8 +84,6 @@ def test_noc_finds_a_subscriber_by_typing_part_of_a_name(page, demo_site, login,
 
 
 def test_support_takes_an_unassigned_ticket_comments_and_resolves_it(page, demo_site, login, screenshot):
-    from support.models import Ticket
-
     login(page, "support")
     page.get_by_role("link", name="Tickets").click()
     expect(page.get_by_role("heading", name="Tickets")).to_be_visible()
@@ -113,8 +112,6 @@ def test_support_takes_an_unassigned_ticket_comments_and_resolves_it(page, demo_
 
 
 def test_switching_tenant_shows_only_that_tenants_data(page, demo_site, login, screenshot):
-    from subscribers.models import Subscriber
-
     demo_subscriber = Subscriber.objects.for_tenant(demo_tenant()).order_by("id").first()
     acme_subscriber = Subscriber.objects.for_tenant(demo_tenant("acme")).order_by("id").first()
     acme_count = Subscriber.objects.for_tenant(demo_tenant("acme")).count()
@@ -139,9 +136,6 @@ def test_switching_tenant_shows_only_that_tenants_data(page, demo_site, login, s
 
 
 def test_forged_posts_for_what_a_role_may_not_do_are_refused(page, demo_site, login):
-    from billing.models import BillingRun, Payment
-    from subscribers.models import ServiceEvent, Subscriber
-
     subscriber = Subscriber.objects.for_tenant(demo_tenant()).filter(status="active").order_by("id").first()
     events_before = ServiceEvent.objects.count()
 
@@ -185,8 +179,6 @@ def test_forged_posts_for_what_a_role_may_not_do_are_refused(page, demo_site, lo
 
 
 def test_billing_clerk_works_invoices_payments_and_a_billing_run(page, demo_site, login, screenshot, eager_celery):
-    from billing.models import BillingRun
-
     login(page, "billing")
     page.get_by_role("link", name="Billing").click()
     expect(page.locator("#invoice-table")).to_be_visible()

@@ -9,7 +9,9 @@ from decimal import Decimal
 import pytest
 
 from billing import services
+from billing.forms import PaymentForm
 from billing.models import BillingRun, Invoice, Payment
+from billing.tasks import run_billing_period
 from portal.choices import Role
 from subscribers.choices import SubscriberStatus
 from tests.billing.helpers import make_plan, subscribed
@@ -185,8 +187,6 @@ def test_billing_run_is_queued_after_commit_and_polled_until_done(
     assert "Subscribers with a plan" in progress.content.decode()
 
     # The worker's side: the thin task runs the service on the recorded run.
-    from billing.tasks import run_billing_period
-
     result = run_billing_period(run.pk)
     assert result["created"] == 3
     progress = client.get(f"/billing/runs/{run.pk}/progress/", **HTMX)
@@ -260,8 +260,6 @@ def test_payment_from_a_subscriber_page_is_preselected_in_their_currency(billing
 
 
 def test_payment_form_asks_for_a_number_when_a_drop_down_would_be_too_long(billing_user, tenant_a, monkeypatch):
-    from billing.forms import PaymentForm
-
     monkeypatch.setattr(PaymentForm, "SELECT_LIMIT", 1)
     for name in ("A", "B"):
         subscribed(tenant_a, make_plan(tenant_a), name=name)

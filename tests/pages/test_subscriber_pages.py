@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from devices.models import DeviceState
@@ -191,8 +192,6 @@ def test_a_forged_suspend_is_refused(role_users, role, anna):
 
 
 def test_pages_need_a_login(anna):
-    from django.test import Client
-
     response = Client().get("/subscribers/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
 

@@ -17,20 +17,21 @@ import sys
 import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection, transaction
+from django.utils import timezone
+
+from devices.choices import ActionKind, ActionStatus, Tech
+from tests.perf.krill_load import main as load_cpes
+
 
 def main(count: int) -> dict:
-    from tests.perf.krill_load import main as load_cpes
-
     base = load_cpes(count)  # sets Django up
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from devices.choices import ActionKind, ActionStatus, Tech
-    from devices.models import Alert, Cpe, DeviceAction, DeviceSample, DeviceState
-    from portal.models import Tenant
+    # Models need the app registry that load_cpes() filled (django.setup()): imported only now.
+    from devices.models import Alert, Cpe, DeviceAction, DeviceSample, DeviceState  # noqa: PLC0415
+    from portal.models import Tenant  # noqa: PLC0415
 
     started = time.perf_counter()
     tenant = Tenant.objects.get(slug="perf")

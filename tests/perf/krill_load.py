@@ -14,21 +14,22 @@ import os
 import sys
 import time
 
+import django
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+
+from portal.choices import Role
+
 
 def main(count: int) -> dict:
-    import django
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-
-    from devices.models import Cpe
-    from devices.services import ensure_catalogue
-    from portal.choices import Role
-    from portal.models import Membership, Tenant
-    from portal.tokens import issue_user_tokens
-    from subscribers.models import PotsLine, Subscriber
+    # These load models, which need the app registry that django.setup() just filled: imported only now.
+    from devices.models import Cpe  # noqa: PLC0415
+    from devices.services import ensure_catalogue  # noqa: PLC0415
+    from portal.models import Membership, Tenant  # noqa: PLC0415
+    from portal.tokens import issue_user_tokens  # noqa: PLC0415
+    from subscribers.models import PotsLine, Subscriber  # noqa: PLC0415
 
     started = time.perf_counter()
     tenant, _ = Tenant.objects.get_or_create(slug="perf", defaults={"name": "Perf ISP", "realm": "prf"})
@@ -82,7 +83,6 @@ def main(count: int) -> dict:
                         if i % 3 == 0
                     ]
                 )
-    from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -29,6 +29,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from billing import services
+from billing.models import Invoice, InvoiceLine, Plan, Subscription
+from subscribers.models import Subscriber
+from tests.factories import TenantFactory
+
 pytestmark = pytest.mark.perf
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,11 +58,6 @@ def test_billing_run_on_sqlite_reruns_on_postgresql():
 def test_billing_run_100k_subscribers():
     if connection.vendor != "postgresql":
         pytest.skip("the benchmark runs on PostgreSQL (see the test above)")
-    from billing import services
-    from billing.models import Invoice, InvoiceLine, Plan, Subscription
-    from subscribers.models import Subscriber
-    from tests.factories import TenantFactory
-
     tenant = TenantFactory(slug="perf", name="Perf ISP")
     plans = [
         Plan.objects.create(tenant=tenant, code=f"plan-{i}", name=f"Plan {i}", price=price, currency="EUR", tax_rate=23)

@@ -30,6 +30,7 @@ Asserted: every device answered and was written; the figures are printed.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import queue
 import subprocess
@@ -41,6 +42,11 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+from devices import polling
+from devices.models import Cpe, DeviceSample, DeviceState
+from devices.services import ensure_catalogue
+from tests.factories import TenantFactory
 
 os.environ.setdefault("NOC_PERF_DEVICES", "5000")
 # Its own loopback range (the bare benchmark's default is 127.60): both can run side by side.
@@ -75,10 +81,6 @@ def test_fleet_poll_on_sqlite_reruns_on_postgresql():
 
 
 def _create_cpes(devices) -> int:
-    from devices.models import Cpe
-    from devices.services import ensure_catalogue
-    from tests.factories import TenantFactory
-
     tenant = TenantFactory(slug="perf-poll", name="Perf Poll ISP", realm="prf", management_networks=["127.0.0.0/8"])
     catalogue = ensure_catalogue()
     rows = [
@@ -103,8 +105,6 @@ def _create_cpes(devices) -> int:
 
 def _round(options, workers: int):
     """One round as the worker runs it: plan, then batches taken by ``workers`` threads."""
-    from devices import polling
-
     t0 = time.perf_counter()
     batches = polling.plan_round(BATCH)
     todo: queue.Queue[list[int]] = queue.Queue()
@@ -143,11 +143,6 @@ def test_fleet_poll_with_database_writes(request, quiet_httpx):  # noqa: F811
     # Asked for here, not as an argument: the SQLite run that re-runs this file
     # must not hold the fleet's addresses while its PostgreSQL child binds them.
     sims = request.getfixturevalue("fleet")
-    import logging
-
-    from devices import polling
-    from devices.models import DeviceSample, DeviceState
-
     logging.getLogger("devices.polling").setLevel(logging.WARNING)  # one line per batch is noise here
     devices = sims.devices
     t0 = time.perf_counter()

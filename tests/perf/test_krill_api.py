@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
 import pytest
 
 from tests.perf.gunicorn_server import gunicorn
@@ -49,8 +50,6 @@ SCENARIO_TIMEOUT_S = 60.0
 
 
 def _ensure_database(url: str) -> None:
-    import psycopg
-
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     admin = urlunsplit(parts._replace(path="/postgres"))

@@ -44,6 +44,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devices.drivers.base import CAP_CLIENTS, CAP_SIGNAL, Unsupported
 from simulators.base import SimDevice
 from simulators.manifest import load_manifest, read_manifest_document, summarize
 from tests.devices.simulated import driver_for
@@ -248,8 +249,6 @@ def _counting_hook(result: PassResult, vendor: str) -> Callable[[httpx.Response]
 
 
 async def poll_with_driver(device: SimDevice, result: PassResult) -> int:
-    from devices.drivers.base import CAP_CLIENTS, CAP_SIGNAL, Unsupported
-
     driver = driver_for(device, tls=TLS and bool(device.https_port))
     client = driver.client
     hooks = client.event_hooks

@@ -36,6 +36,16 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from devices import actions
+from devices.choices import ActionKind, ActionStatus, ManagementScheme
+from devices.demo import ensure_profiles
+from devices.models import Cpe, DeviceAction
+from devices.selectors import CPE_RELATED
+from devices.services import ensure_catalogue
+from simulators.manifest import generate_manifest, load_manifest, write_manifest
+from subscribers.models import PotsLine, Subscriber
+from tests.factories import TenantFactory
+
 pytestmark = pytest.mark.perf
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -60,8 +70,6 @@ def test_reprovision_on_sqlite_reruns_on_postgresql_and_redis():
 
 
 def _start_fleet(workdir: Path) -> tuple[subprocess.Popen, list]:
-    from simulators.manifest import generate_manifest, load_manifest, write_manifest
-
     manifest_in = write_manifest(
         workdir / "manifest-in.json", generate_manifest(ONTS, seed=7, mix={"halny": 1.0}, base_address=BASE_ADDRESS)
     )
@@ -153,15 +161,6 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 def test_reprovision_1000_onts_through_real_workers(settings, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the benchmark runs on PostgreSQL (see the test above)")
-    from devices import actions
-    from devices.choices import ActionKind, ActionStatus, ManagementScheme
-    from devices.demo import ensure_profiles
-    from devices.models import Cpe, DeviceAction
-    from devices.selectors import CPE_RELATED
-    from devices.services import ensure_catalogue
-    from subscribers.models import PotsLine, Subscriber
-    from tests.factories import TenantFactory
-
     queue = f"perf-actions-{os.getpid()}"
     settings.NOC_ACTION_QUEUE = queue
     processes: list[subprocess.Popen] = []

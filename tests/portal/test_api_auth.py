@@ -1,5 +1,6 @@
 """Bearer tokens, Krill's login/refresh, scopes and the tenant gate, as an API client sees them."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from rest_framework.test import APIClient
 
 from portal.tokens import issue_user_tokens
 from tests.conftest import bearer_client
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, MembershipFactory
 
 ME = "/api/v2/me"
 
@@ -79,8 +80,6 @@ class TestTenantHeader:
         assert api_as(noc_user).get(ME, HTTP_X_TENANT_ID="no-such-tenant").status_code == 403
 
     def test_several_memberships_require_the_header(self, api_as, noc_user, tenant_b):
-        from tests.factories import MembershipFactory
-
         MembershipFactory(user=noc_user, tenant=tenant_b)
         response = api_as(noc_user).get(ME)
         assert response.status_code == 400
@@ -193,8 +192,6 @@ class TestIntegrationClients:
 
 
 def _basic(user, password):
-    import base64
-
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 

@@ -8,7 +8,9 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.test import Client
 
 from portal.models import IntegrationClient, Membership, Tenant
@@ -49,8 +51,6 @@ def test_create_api_client_output_works_with_curl(tenant_a, live_server):
 
 @pytest.mark.django_db
 def test_create_api_client_unknown_tenant():
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="No tenant"):
         call_command("create_api_client", "--tenant", "nope", "--name", "x")
 
@@ -73,8 +73,6 @@ def test_seed_demo_is_idempotent():
 @pytest.mark.django_db
 def test_seed_demo_with_password():
     call_command("seed_demo", "--small", "--password", "demo-pass-123", stdout=StringIO())
-    from django.contrib.auth import get_user_model
-
     assert get_user_model().objects.get(username="noc").check_password("demo-pass-123")
 
 

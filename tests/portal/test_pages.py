@@ -1,5 +1,7 @@
 """Login, dashboard and the tenant switcher as a browser user sees them (server side)."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -60,8 +62,6 @@ def test_switching_tenant_changes_the_counts(browser, tenant_a, tenant_b, django
         MembershipFactory(tenant=tenant_b, user__username=f"extra{i}")
 
     def members_tile(html):
-        import re
-
         match = re.search(r'data-tile="members">.*?<div class="h1[^>]*>(.*?)</div>', html, re.S)
         return match.group(1).strip()
 

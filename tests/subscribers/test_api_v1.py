@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from billing import services
 from portal.choices import Role
 from portal.tokens import issue_user_tokens
 from subscribers.choices import ServiceEventKind, SubscriberStatus
@@ -42,8 +43,6 @@ ROUTE_IDS = [f"{m.upper()} {p}" for m, p in ROUTES]
 
 @pytest.fixture
 def objects(tenant_a):
-    from billing import services
-
     subscriber = subscribed(tenant_a, email="anna@example.net")
     services.run_billing(tenant_a, "2026-10")
     ticket = Ticket.objects.create(tenant=tenant_a, subject="Slow", subscriber=subscriber)
@@ -136,8 +135,6 @@ class TestSubscribers:
         assert admin_api.get("/api/v1/subscribers", {"status": "bogus"}).status_code == 400
 
     def test_plan_and_balance_are_shown(self, admin_api, tenant_a):
-        from billing import services
-
         subscriber = subscribed(tenant_a)
         services.run_billing(tenant_a, "2026-10")
         data = admin_api.get(f"/api/v1/subscribers/{subscriber.pk}").json()["data"]

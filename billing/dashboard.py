@@ -7,15 +7,14 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from portal.dashboard import Tile
+from subscribers.choices import SubscriberStatus
+from subscribers.models import Subscriber
+
+from .choices import InvoiceStatus
+from .models import Invoice
 
 
 def billing_tiles(tenant, role: str) -> Iterable[Tile]:
-    from subscribers.choices import SubscriberStatus
-    from subscribers.models import Subscriber
-
-    from .choices import InvoiceStatus
-    from .models import Invoice
-
     today = timezone.now().date()
     open_invoices = Invoice.objects.for_tenant(tenant).filter(status=InvoiceStatus.OPEN)
     overdue = open_invoices.filter(due_date__lt=today).count()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from .choices import InvoiceStatus
 from .models import Invoice, Payment
+from .services import month_bounds
 
 OVERDUE = "overdue"
 
@@ -38,10 +40,6 @@ class InvoicePageFilter(django_filters.FilterSet):
         return queryset.filter(status=value)
 
     def filter_period(self, queryset, name, value):
-        from django.core.exceptions import ValidationError
-
-        from .services import month_bounds
-
         try:
             start, _ = month_bounds(value)
         except ValidationError:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from portal.pages import PageForm
 
 from .choices import PaymentMethod
+from .services import month_bounds
 
 
 class SubscriberChoiceField(forms.ModelChoiceField):
@@ -68,8 +69,6 @@ class BillingRunForm(PageForm):
     )
 
     def clean_period(self) -> str:
-        from .services import month_bounds
-
         value = self.cleaned_data["period"].strip()
         try:
             month_bounds(value)

@@ -5,13 +5,15 @@ class DevicesConfig(AppConfig):
     name = "devices"
 
     def ready(self) -> None:
-        from portal.dashboard import register
-        from subscribers import panels
+        # ready() is Django's hook for modules that need the loaded app registry (they import models).
+        from portal.dashboard import register  # noqa: PLC0415
+        from subscribers import panels  # noqa: PLC0415
 
-        from . import tasks  # noqa: F401  registers devices.run_action, which the engine enqueues by name
-        from .actions.kinds import register_permissions
-        from .dashboard import action_tiles, device_tiles, monitoring_tiles
-        from .subscriber_panels import PANELS
+        # tasks: importing it registers devices.run_action, which the engine enqueues by name.
+        from . import subscriber_lists, tasks  # noqa: F401, PLC0415
+        from .actions.kinds import register_permissions  # noqa: PLC0415
+        from .dashboard import action_tiles, device_tiles, monitoring_tiles  # noqa: PLC0415
+        from .subscriber_panels import PANELS  # noqa: PLC0415
 
         register("devices", device_tiles, permission="devices.view")
         register("devices_monitoring", monitoring_tiles, permission="devices.view")
@@ -19,3 +21,4 @@ class DevicesConfig(AppConfig):
         register_permissions()
         for panel in PANELS:
             panels.register(panel)
+        subscriber_lists.register()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from portal.dashboard import Tile
 
-from .choices import DeviceFamily
-from .models import Cpe
+from .choices import ActionStatus, DeviceFamily
+from .models import Alert, Cpe, DeviceAction, DeviceState
 
 
 def device_tiles(tenant, role: str) -> Iterable[Tile]:
@@ -26,8 +28,6 @@ def device_tiles(tenant, role: str) -> Iterable[Tile]:
 
 def monitoring_tiles(tenant, role: str) -> Iterable[Tile]:
     """Live polling at a glance: up/down per vendor family and the open alerts (two queries)."""
-    from .models import Alert, DeviceState
-
     counts: dict[tuple[str, bool | None], int] = {
         (family, online): n
         for family, online, n in DeviceState.objects.for_tenant(tenant)
@@ -68,13 +68,6 @@ def monitoring_tiles(tenant, role: str) -> Iterable[Tile]:
 
 def action_tiles(tenant, role: str) -> Iterable[Tile]:
     """Device actions: running now, and failed in the last hour (one query)."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-    from django.utils import timezone
-
-    from .choices import ActionStatus
-    from .models import DeviceAction
 
     hour_ago = timezone.now() - timedelta(hours=1)
     counts = DeviceAction.objects.for_tenant(tenant).aggregate(

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from subscribers.filters import RealmFilterMixin
+from subscribers.models import Subscriber
 
 from .choices import ActionKind, ActionStatus, DeviceFamily, Tech
-from .models import Cpe, DeviceAction
+from .models import Alert, Cpe, DeviceAction
 
 
 class CpeFilter(RealmFilterMixin):
@@ -89,10 +94,6 @@ class DevicePageFilter(django_filters.FilterSet):
         fields = ["q", "family", "model", "tech", "status", "alerting"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
-        from subscribers.models import Subscriber
-
         for word in value.split()[:6]:
             # Two subqueries rather than one OR across the subscriber join: each side can use its
             # own index (trigram on serial/name/MAC, migration 0004; the customer index), where a
@@ -110,8 +111,6 @@ class DevicePageFilter(django_filters.FilterSet):
         return queryset
 
     def filter_status(self, queryset, name, value):
-        from django.db.models import Q
-
         if value == "online":
             return queryset.filter(state__online=True)
         if value == "offline":
@@ -119,10 +118,6 @@ class DevicePageFilter(django_filters.FilterSet):
         return queryset.filter(Q(state__isnull=True) | Q(state__online__isnull=True))
 
     def filter_alerting(self, queryset, name, value):
-        from django.db.models import Exists, OuterRef
-
-        from .models import Alert
-
         if value is None:
             return queryset
         open_alerts = Alert.objects.filter(cpe=OuterRef("pk"), closed__isnull=True)
@@ -143,10 +138,6 @@ class ActionPageFilter(django_filters.FilterSet):
         fields = ["status", "kind", "cpe", "batch", "since"]
 
     def filter_since(self, queryset, name, value):
-        from datetime import timedelta
-
-        from django.utils import timezone
-
         if not value or value <= 0:
             return queryset
         return queryset.filter(finished__gte=timezone.now() - timedelta(minutes=int(value)))

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from . import alerting
 from .actions.kinds import refusal
-from .models import Cpe, DeviceAction
+from .choices import ActionKind, ActionStatus, Tech
+from .models import Alert, AlertKind, Cpe, DeviceAction, DeviceSample
+from .models.actions import FINISHED_STATUSES
 from .vendors import vendor
 
 # Everything running an action on a CPE touches, in one query.
@@ -44,11 +52,6 @@ CHART_HOURS = 24
 
 def device_rows(cpes: QuerySet[Cpe]) -> QuerySet[Cpe]:
     """The device list's rows: model, subscriber and live state joined, open alerts counted per row."""
-    from django.db.models import Count, IntegerField, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from .models import Alert
-
     open_alerts = (
         Alert.objects.filter(cpe=OuterRef("pk"), closed__isnull=True)
         .order_by()
@@ -67,8 +70,6 @@ def device_rows(cpes: QuerySet[Cpe]) -> QuerySet[Cpe]:
 
 def state_of(cpe: Cpe):
     """The CPE's DeviceState, or None before its first poll round."""
-    from django.core.exceptions import ObjectDoesNotExist
-
     try:
         return cpe.state
     except ObjectDoesNotExist:
@@ -98,15 +99,6 @@ def signal_chart(cpe: Cpe) -> dict[str, Any] | None:
     One query, newest first and thinned to CHART_MAX_POINTS so a day of
     samples stays a light page.
     """
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from . import alerting
-    from .choices import Tech
-    from .models import AlertKind, DeviceSample
-
     if cpe.tech == Tech.GPON:
         series = [("rx_dbm", "Optical Rx (dBm)", "#1971c2"), ("tx_dbm", "Optical Tx (dBm)", "#2f9e44")]
         kinds = [AlertKind.RX_LOW, AlertKind.RX_HIGH]
@@ -152,8 +144,6 @@ def signal_chart(cpe: Cpe) -> dict[str, Any] | None:
 
 def latest_drift(tenant, cpe: Cpe) -> dict[str, Any] | None:
     """The latest drift a diagnostic, reconfig or reprovision found (what GET .../drift answers)."""
-    from .choices import ActionKind, ActionStatus
-
     latest = (
         DeviceAction.objects.for_tenant(tenant)
         .filter(cpe=cpe, status=ActionStatus.SUCCEEDED, result__has_key="drift")
@@ -168,10 +158,6 @@ def latest_drift(tenant, cpe: Cpe) -> dict[str, Any] | None:
 
 def batch_rows(batches: QuerySet) -> QuerySet:
     """Batches with their finished count (one aggregate per page, not one per row)."""
-    from django.db.models import Count, Q
-
-    from .models.actions import FINISHED_STATUSES
-
     return batches.annotate(
         finished_count=Count("actions", filter=Q(actions__status__in=FINISHED_STATUSES)),
         failed_count=Count("actions", filter=Q(actions__status="failed")),

@@ -39,6 +39,7 @@ from portal.roles import allowed_actions
 
 from . import actions as engine
 from . import selectors
+from .api.actions import MAX_BATCH_IDS
 from .choices import ActionKind, ActionSource, DeviceFamily, Tech
 from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
 from .forms import BulkActionForm, DeviceActionForm, action_choices
@@ -423,8 +424,6 @@ class BatchCreateView(TenantViewMixin, View):
 
 
 def engine_max_batch() -> int:
-    from .api.actions import MAX_BATCH_IDS
-
     return MAX_BATCH_IDS
 
 

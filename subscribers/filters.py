@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 
+from . import extensions
 from .choices import SubscriberStatus
 from .models import PotsLine, Subscriber
 
@@ -59,7 +61,8 @@ class SubscriberPageFilter(django_filters.FilterSet):
 
     ``q`` matches every word against name, surname, contact, address and the
     subscriber's CPEs (serial or name), so an agent can paste whatever the
-    caller reads out. ``status`` keeps the dashboard tiles' links working.
+    caller reads out (the CPE part comes from devices through
+    :mod:`subscribers.extensions`). ``status`` keeps the dashboard tiles' links working.
     """
 
     q = django_filters.CharFilter(method="search", label="Search")
@@ -71,15 +74,8 @@ class SubscriberPageFilter(django_filters.FilterSet):
         fields = ["q", "status", "plan"]
 
     def search(self, queryset, name, value):
-        from django.db.models import Exists, OuterRef, Q
-
-        from devices.models import Cpe
-
         for word in value.split()[:6]:
-            cpes = Cpe.objects.filter(customer=OuterRef("pk")).filter(
-                Q(sn__icontains=word) | Q(cpename__icontains=word)
-            )
-            queryset = queryset.filter(
+            match = (
                 Q(name__icontains=word)
                 | Q(surname__icontains=word)
                 | Q(email__icontains=word)
@@ -87,13 +83,12 @@ class SubscriberPageFilter(django_filters.FilterSet):
                 | Q(external_id__icontains=word)
                 | Q(address__icontains=word)
                 | Q(city__icontains=word)
-                | Exists(cpes)
             )
+            for other in extensions.search_matches(word):  # e.g. devices: a CPE's serial or name
+                match |= other
+            queryset = queryset.filter(match)
         return queryset
 
     def filter_plan(self, queryset, name, value):
-        from django.utils import timezone
-
-        from billing.selectors import subscribers_on_plan
-
-        return subscribers_on_plan(queryset, value, timezone.now().date())
+        # billing provides the plan filter (subscribers never imports billing).
+        return extensions.filter_by("plan", queryset, value)

@@ -6,11 +6,12 @@ class SupportConfig(AppConfig):
     verbose_name = "Support"
 
     def ready(self) -> None:
-        from portal.dashboard import register
-        from subscribers import panels
+        # ready() is Django's hook for modules that need the loaded app registry (they import models).
+        from portal.dashboard import register  # noqa: PLC0415
+        from subscribers import panels  # noqa: PLC0415
 
-        from .dashboard import ticket_tiles
-        from .subscriber_panels import PANELS
+        from .dashboard import ticket_tiles  # noqa: PLC0415
+        from .subscriber_panels import PANELS  # noqa: PLC0415
 
         register("support", ticket_tiles, permission="tickets.view")
         for panel in PANELS:

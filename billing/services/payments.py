@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from portal import idempotency
@@ -144,8 +144,6 @@ def apply_credit(subscriber: Subscriber, *, by=None) -> int:
 
 def subscriber_balance(subscriber: Subscriber) -> dict[str, Decimal]:
     """Per currency: payments received minus invoiced (negative = the subscriber owes)."""
-    from django.db.models import Sum
-
     balance: dict[str, Decimal] = {}
     for row in (
         Invoice.objects.filter(subscriber=subscriber)

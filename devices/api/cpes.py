@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from devices import services
 from devices.actions import KINDS
 from devices.api.actions import CpeActionsMixin
+from devices.api.monitoring import livestatus, monitoring_info, open_alerts_of
 from devices.api.schema import NOT_IMPLEMENTED, cpe_schema_view
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
@@ -36,6 +37,7 @@ from portal.api.krill import (
     SecretField,
     not_implemented,
 )
+from subscribers.api.v2 import CustomerSerializer, PotsLineSerializer
 from subscribers.models import PotsLine
 
 # Krill's action name → the path segment Krill uses for it (in Krill's alphabetical order).
@@ -300,8 +302,6 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's customer (Krill customer record)")
     @action(detail=True, methods=["get"], url_path="customer", url_name="customer")
     def link_customer(self, request, pk=None):
-        from subscribers.api.v2 import CustomerSerializer
-
         cpe = self.get_object()
         if cpe.customer_id is None:
             raise NotFound("This CPE has no customer.")
@@ -310,8 +310,6 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's POTS lines (paginated)")
     @action(detail=True, methods=["get"], url_path="potses", url_name="potses")
     def link_potses(self, request, pk=None):
-        from subscribers.api.v2 import PotsLineSerializer
-
         cpe = self.get_object()
         lines = PotsLine.objects.for_tenant(request.tenant).filter(cpe=cpe).order_by("order", "id")
         page = self.paginate_queryset(lines)
@@ -341,8 +339,6 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     )
     @action(detail=True, methods=["get"], url_path="info", url_name="info")
     def link_info(self, request, pk=None):
-        from devices.api.monitoring import monitoring_info, open_alerts_of
-
         cpe = self.get_object()
         return Response(
             {
@@ -372,8 +368,6 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The latest polled state (devices.polling)")
     @action(detail=True, methods=["get"], url_path="livestatus", url_name="livestatus")
     def livestatus(self, request, pk=None):
-        from devices.api.monitoring import livestatus
-
         cpe = self.get_object()
         status = livestatus(cpe)
         if status is None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -110,8 +111,6 @@ def _thresholds(*kinds: str) -> list[dict[str, Any]]:
 
 
 def _overrides() -> dict:
-    from django.conf import settings
-
     return settings.NOC_ALERT_THRESHOLDS
 
 

@@ -10,6 +10,8 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from rest_framework import exceptions
 
+from portal.tokens import scopes_for_application
+
 
 class BearerAuthentication(OAuth2Authentication):
     """``Authorization: Bearer <token>``; a bad, expired or revoked token is a 401 with a reason."""
@@ -37,8 +39,6 @@ class PortalOAuth2Validator(OAuth2Validator):
     """Client-credentials requests get at most the scope their client was created with."""
 
     def _client_scope(self, request) -> set[str] | None:
-        from portal.tokens import scopes_for_application
-
         application = getattr(request, "client", None)
         scope = scopes_for_application(application) if application is not None else None
         return set(scope.split()) if scope else None

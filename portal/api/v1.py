@@ -25,6 +25,7 @@ from django.http import JsonResponse
 from django.urls import re_path
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
@@ -186,8 +187,6 @@ class V1AutoSchema(AutoSchema):
         return component.ref
 
     def get_override_parameters(self):
-        from drf_spectacular.utils import OpenApiParameter
-
         return [
             *super().get_override_parameters(),
             OpenApiParameter(

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from billing.selectors import subscribers_on_plan, with_billing_summary
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, V1Router
-from subscribers import services
+from subscribers import extensions, services
 from subscribers.choices import SubscriberStatus
 from subscribers.models import Subscriber
 
@@ -86,7 +84,7 @@ class V1SubscriberFilter(django_filters.FilterSet):
         fields = ["status", "plan", "search", "external_id"]
 
     def filter_plan(self, queryset, name, value):
-        return subscribers_on_plan(queryset, value.strip(), timezone.now().date())
+        return extensions.filter_by("plan", queryset, value.strip())
 
     def filter_search(self, queryset, name, value):
         q = Q()
@@ -134,7 +132,8 @@ class SubscriberViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
     permission_area = "subscribers"
 
     def get_queryset(self):
-        return with_billing_summary(super().get_queryset(), timezone.now().date()).order_by("id")
+        # plan and balance: billing annotates the rows (subscribers.extensions, list "api_v1").
+        return extensions.annotate("api_v1", super().get_queryset()).order_by("id")
 
     def _answer(self, subscriber: Subscriber) -> Response:
         # Re-read through the annotated queryset so plan/balance are current.

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from rest_framework import serializers
 
 from portal.api.gate import TenantModelViewSet
-from portal.api.krill import Join, KrillModelSerializer, KrillViewSetMixin, SecretField
-from subscribers import services
+from portal.api.krill import KrillModelSerializer, KrillViewSetMixin, SecretField
+from subscribers import extensions, services
 from subscribers.filters import CustomerFilter, PotsLineFilter
 from subscribers.models import PotsLine, Subscriber
 
 from .schema import customer_schema_view, pots_line_schema_view
-
-CPE_SERIALIZER = "devices.api.cpes.CpeSerializer"
-
-
-def _cpes_prefetch() -> Prefetch:
-    from devices.models import Cpe
-
-    return Prefetch("cpes", queryset=Cpe.objects.select_related("model").order_by("id"))
 
 
 class CustomerSerializer(KrillModelSerializer):
@@ -28,9 +19,7 @@ class CustomerSerializer(KrillModelSerializer):
     realm = serializers.SerializerMethodField()
 
     krill_extra_fields = ("email", "phone", "status")
-    krill_joins = {
-        "cpes": Join(CPE_SERIALIZER, many=True, permission="devices.view", prefetch=_cpes_prefetch),
-    }
+    krill_joins = extensions.CUSTOMER_JOINS  # devices adds "cpes" at ready()
 
     class Meta:
         model = Subscriber
@@ -78,9 +67,7 @@ class PotsLineSerializer(KrillModelSerializer):
     voicemail_password = SecretField(allow_null=True)
     lineid = serializers.CharField(max_length=80, required=False, allow_blank=True)
 
-    krill_joins = {
-        "cpe": Join(CPE_SERIALIZER, permission="devices.view", select_related=("cpe__model",)),
-    }
+    krill_joins = extensions.POTS_LINE_JOINS  # devices adds "cpe" at ready()
 
     class Meta:
         model = PotsLine

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from devices.demo import demo_manifest_path
 from simulators import cli
 from simulators.fleet import FleetStartError
 
@@ -34,8 +35,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options.pop("demo"):
-            from devices.demo import demo_manifest_path
-
             path = demo_manifest_path()
             if not path.exists():
                 raise CommandError(f"{path} does not exist: run `manage.py seed_demo` first")

@@ -5,8 +5,9 @@ Routes (every ``/api/v2/isp/cpes/<id>/...`` also answers at ``/api/v2/cpes/<id>/
 - ``POST /api/v2/isp/cpes/<id>/{reboot|factory|reconfig|reprovision|unprovision|cwmp_diagnostic}``
   queues the action: **202** with the action record and its URL (``Location``
   header and ``_links.self``). Optional JSON body ``{"params": {...},
-  "not_after": "<ISO time>"}``; an ``Idempotency-Key`` header makes a retried
-  POST answer the first action instead of queuing another. A CPE that
+  "not_after": "<ISO time>"}``; an ``Idempotency-Key`` header (portal.idempotency:
+  at most 255 characters, a longer one is a 400) makes a retried POST answer
+  the first action instead of queuing another. A CPE that
   cannot do it is refused with **409** ``action_refused`` and the reason.
   ``GET`` on the same path lists the CPE's actions of that kind.
 - ``GET /api/v2/isp/cpes/<id>/events``: the CPE's actions, newest first
@@ -46,13 +47,13 @@ from devices.choices import ActionKind, ActionSource, ActionStatus
 from devices.filters import CpeFilter
 from devices.models import ActionBatch, Cpe, DeviceAction, DeviceActionStep
 from devices.selectors import CPE_RELATED
+from portal import idempotency
 from portal.api.errors import error_response
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField
 from portal.audit import client_address
 from portal.roles import role_can
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Krill's path segment → action kind (the CPE record's _links.actions).
 PATH_KINDS: dict[str, str] = {spec.krill_link: kind for kind, spec in engine.KINDS.items()}
 MAX_BATCH_IDS = 10_000
@@ -322,7 +323,7 @@ class CpeActionsMixin:
 
 def queue_action_response(request, cpe: Cpe, kind: str, *, params=None, not_after=None) -> Response:
     """Queue ``kind`` for the request (in its transaction): 202 with the action, or a 409 refusal."""
-    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    key = idempotency.key_from(request)  # a key over the limit is a 400, never cut
     try:
         with transaction.atomic():
             queued, created = engine.request_action(
@@ -337,7 +338,7 @@ def queue_action_response(request, cpe: Cpe, kind: str, *, params=None, not_afte
             )
     except engine.ActionRefused as exc:
         return error_response(exc.reason, "action_refused", http_status=409)
-    except engine.IdempotencyConflict as exc:
+    except idempotency.IdempotencyConflict as exc:
         return error_response(str(exc), "idempotency_conflict", http_status=409)
     response = Response(ActionSerializer(queued).data, status=202)
     response["Location"] = action_url(queued.pk)

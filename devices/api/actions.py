@@ -64,7 +64,7 @@ def action_url(pk: int) -> str:
 
 
 def _require_kind_permission(request, kind: str) -> None:
-    permission = f"devices.action.{kind}"
+    permission = engine.kind_spec(kind).permission
     if not role_can(getattr(request, "role", None), permission):
         raise PermissionDenied(f"Your role ({request.role}) does not allow {permission}.")
 
@@ -204,7 +204,9 @@ class CpeActionsMixin:
         if name in PATH_KINDS and request.method in SAFE_METHODS:
             return "devices.view"
         if name == "drift":
-            return "devices.view" if request.method in SAFE_METHODS else "devices.action.diagnostic"
+            return (
+                "devices.view" if request.method in SAFE_METHODS else engine.kind_spec(ActionKind.DIAGNOSTIC).permission
+            )
         return super().required_permission(request)
 
     def _cpe_for_action(self) -> Cpe:
@@ -232,44 +234,6 @@ class CpeActionsMixin:
             params=body.validated_data["params"],
             not_after=body.validated_data["not_after"],
         )
-
-    @extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Reboot the CPE")
-    @action(detail=True, methods=["get", "post"], url_path="reboot", url_name="reboot")
-    def reboot(self, request, pk=None):
-        return self._run_action(request, "reboot")
-
-    @extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Factory-reset the CPE")
-    @action(detail=True, methods=["get", "post"], url_path="factory", url_name="factory")
-    def factory(self, request, pk=None):
-        return self._run_action(request, "factory")
-
-    @extend_schema(
-        request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Push the subscriber's services"
-    )
-    @action(detail=True, methods=["get", "post"], url_path="reconfig", url_name="reconfig")
-    def reconfig(self, request, pk=None):
-        return self._run_action(request, "reconfig")
-
-    @extend_schema(
-        request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Provision the CPE from scratch"
-    )
-    @action(detail=True, methods=["get", "post"], url_path="reprovision", url_name="reprovision")
-    def reprovision(self, request, pk=None):
-        return self._run_action(request, "reprovision")
-
-    @extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Take services off")
-    @action(detail=True, methods=["get", "post"], url_path="unprovision", url_name="unprovision")
-    def unprovision(self, request, pk=None):
-        return self._run_action(request, "unprovision")
-
-    @extend_schema(
-        request=ActionRequestSerializer,
-        responses={202: ActionSerializer},
-        summary="Diagnostic: info, status, signal, clients, config read-back and drift",
-    )
-    @action(detail=True, methods=["get", "post"], url_path="cwmp_diagnostic", url_name="cwmp_diagnostic")
-    def cwmp_diagnostic(self, request, pk=None):
-        return self._run_action(request, "cwmp_diagnostic")
 
     @extend_schema(
         parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="`cdr`: call records (none here)")],
@@ -319,6 +283,24 @@ class CpeActionsMixin:
                 "drift": latest.result["drift"],
             }
         )
+
+
+def _action_link(spec: engine.ActionKindSpec):
+    """The CPE's ``<krill_link>`` route of one action kind: GET lists its actions, POST queues one."""
+
+    def run(self, request, pk=None):
+        return self._run_action(request, spec.krill_link)
+
+    run.__name__ = run.__qualname__ = spec.krill_link
+    run = action(detail=True, methods=["get", "post"], url_path=spec.krill_link, url_name=spec.krill_link)(run)
+    return extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary=spec.api_summary)(
+        run
+    )
+
+
+# One route per kind, from its record (devices.actions.kinds): adding a kind adds its link.
+for _spec in engine.KINDS.values():
+    setattr(CpeActionsMixin, _spec.krill_link, _action_link(_spec))
 
 
 def queue_action_response(request, cpe: Cpe, kind: str, *, params=None, not_after=None) -> Response:

@@ -6,8 +6,9 @@ labels). :data:`KINDS` holds, for each, the rest: the path segment Krill uses
 in a CPE's ``_links``, what the driver must support, whether it changes the
 device, which roles may run it, how dangerous it looks in the UI and the
 coroutine that does the work. The role map (``portal.roles``), the Krill
-links, the buttons and the engine all read this table; nothing else lists
-the kinds.
+links and their API routes (``devices.api.actions``), the permission checks,
+the action selects (``devices.forms``), the buttons and the engine all read
+this table; nothing else lists the kinds.
 
 :func:`refusal` answers *before* anything is queued whether an action can
 run on a CPE and, if not, why in words an operator understands (the model

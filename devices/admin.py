@@ -31,7 +31,6 @@ class CpeAdmin(SecretFieldsAdminMixin, SimpleHistoryAdmin):
     search_fields = ["cpename", "sn", "mac", "external_id", "customer__surname"]
     list_select_related = ["tenant", "model", "customer"]
     raw_id_fields = ["customer"]
-    secret_fields = ("pppoe_password", "wifi_password", "management_username", "management_password")
 
 
 class ProfileAdmin(SimpleHistoryAdmin):

@@ -4,7 +4,7 @@ from django.db import models
 
 
 class DeviceFamily(models.TextChoices):
-    """Vendor family: which driver (devices.drivers.<family>) talks to the device."""
+    """Vendor family: its row in the vendor registry (devices.vendors) names the driver, renderer and drift comparer."""
 
     HALNY = "halny", "HALNy (GPON ONT)"
     PEPLINK = "peplink", "Peplink (router)"

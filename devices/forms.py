@@ -7,7 +7,7 @@ from django import forms
 from portal.pages import PageForm
 from portal.roles import allowed_actions
 
-from .choices import ActionKind
+from .actions import KINDS, kind_spec
 
 # One page of selected rows, or a filter: a batch from the page never asks for more at once.
 MAX_SELECTED = 1000
@@ -15,8 +15,7 @@ MAX_SELECTED = 1000
 
 def action_choices(role: str | None) -> list[tuple[str, str]]:
     """The actions ``role`` may run, labelled, in Krill's order (the select of the bulk bar)."""
-    labels = dict(ActionKind.choices)
-    return [(kind, labels[kind]) for kind in allowed_actions(role)]
+    return [(kind, kind_spec(kind).label) for kind in allowed_actions(role)]
 
 
 class CpeIdsField(forms.Field):
@@ -63,4 +62,4 @@ class BulkActionForm(PageForm):
 class DeviceActionForm(PageForm):
     """One action on the device page (the kind comes from the URL; parameters are not asked for in the UI)."""
 
-    kind = forms.ChoiceField(choices=ActionKind.choices, label="Action")
+    kind = forms.ChoiceField(choices=[(kind, spec.label) for kind, spec in KINDS.items()], label="Action")

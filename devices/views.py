@@ -180,7 +180,7 @@ class DeviceActionCreateView(TenantViewMixin, View):
         form = DeviceActionForm({"kind": kind})
         if not form.is_valid():
             raise Http404("No such action.")
-        require(self.role, f"devices.action.{kind}")
+        require(self.role, engine.kind_spec(kind).permission)
         cpe = get_object_or_404(self.scoped(Cpe).select_related(*selectors.CPE_RELATED), pk=pk)
         try:
             with transaction.atomic():
@@ -285,7 +285,7 @@ class ActionDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(progress_context(self.object))
-        context["can_cancel"] = not self.object.is_finished and self.can(f"devices.action.{self.object.kind}")
+        context["can_cancel"] = not self.object.is_finished and self.can(engine.kind_spec(self.object.kind).permission)
         context["on_action_page"] = True
         return context
 
@@ -313,7 +313,7 @@ class ActionCancelView(TenantViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         action = get_object_or_404(self.scoped(DeviceAction).select_related("cpe"), pk=pk)
-        require(self.role, f"devices.action.{action.kind}")
+        require(self.role, engine.kind_spec(action.kind).permission)
         try:
             engine.cancel(action, by=request.user)
         except engine.ActionFinished as exc:
@@ -361,7 +361,7 @@ class BatchDetailView(TenantViewMixin, HtmxPartialMixin, DetailView):
             refresh_s=PROGRESS_REFRESH_S,
             # The polled fragment refreshes the action table too (an out-of-band swap).
             actions=batch.actions.select_related("cpe__model").order_by("cpe_id")[: self.ACTIONS_SHOWN],
-            can_cancel=not progress["done"] and self.can(f"devices.action.{batch.kind}"),
+            can_cancel=not progress["done"] and self.can(engine.kind_spec(batch.kind).permission),
         )
         if not self.wants_fragment():
             context["skipped"] = selectors.skipped_rows(batch)
@@ -383,7 +383,7 @@ class BatchCreateView(TenantViewMixin, View):
         kind = request.POST.get("kind", "")
         if kind in ActionKind.values:
             # A forged kind the role may not run is a 403, not a form error.
-            require(self.role, f"devices.action.{kind}")
+            require(self.role, engine.kind_spec(kind).permission)
         back = reverse("devices:list")
         if not form.is_valid():
             messages.error(request, " ".join(form.errors.get("__all__", [])) or "Choose an action and devices.")
@@ -432,7 +432,7 @@ class BatchCancelView(TenantViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         batch = get_object_or_404(self.scoped(ActionBatch), pk=pk)
-        require(self.role, f"devices.action.{batch.kind}")
+        require(self.role, engine.kind_spec(batch.kind).permission)
         touched = engine.cancel_batch(batch, by=request.user)
         messages.success(request, f"{touched} unfinished action(s) cancelled or asked to stop.")
         return redirect("devices:batch-detail", pk=batch.pk)

@@ -7,10 +7,10 @@ unique per tenant in the database (a partial unique index on the resource's
 ``idempotency_key``), so two requests racing on one key end with one row:
 the loser's ``IntegrityError`` becomes a replay of the winner's row.
 
-One limit for every resource: :data:`MAX_KEY_LENGTH` = 255 characters (what
-payments accepted; device actions kept 128 and their column must widen when
-they adopt this helper). A longer key is refused, never silently cut: two
-keys that differ after the cut would otherwise replay each other.
+One limit for every resource: :data:`MAX_KEY_LENGTH` = 255 characters (the
+``idempotency_key`` columns of payments and device actions). A longer key is
+refused, never silently cut: two keys that differ after the cut would
+otherwise replay each other.
 """
 
 from __future__ import annotations

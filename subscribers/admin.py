@@ -19,7 +19,6 @@ class PotsLineAdmin(SecretFieldsAdminMixin, SimpleHistoryAdmin):
     list_filter = ["tenant", "dtmf", "voicemail"]
     search_fields = ["lineid", "cli", "username", "cpe__cpename", "cpe__sn"]
     raw_id_fields = ["cpe"]
-    secret_fields = ("password", "voicemail_password")
 
 
 # --- service events (billing issue) -----------------------------------------

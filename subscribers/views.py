@@ -13,12 +13,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
-from django.utils.cache import patch_vary_headers
 from django.views import View
 from django.views.generic import DetailView
 
-from portal.pages import FilteredListView, HtmxPartialMixin, TenantViewMixin
+from portal.pages import FilteredListView, HtmxPartialMixin, TenantViewMixin, fragment_response
 
 from . import extensions, services
 from .filters import SubscriberPageFilter
@@ -70,9 +68,7 @@ class SubscriberPanelView(TenantViewMixin, View):
         if panel is None or not panel.allowed(self.role):
             raise Http404("No such panel.")
         context = {"subscriber": subscriber, "panel": panel.bind(subscriber, request)}
-        response = TemplateResponse(request, panel.template, context)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        return fragment_response(request, panel.template, context)
 
 
 class SubscriberStatusView(TenantViewMixin, View):

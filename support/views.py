@@ -17,13 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.views import View
-from django.views.generic import ListView
 
 from devices.models import Cpe
-from portal.pages import PAGE_SIZE, HtmxPartialMixin
-from portal.views import TenantViewMixin
+from portal.pages import FilteredListView, TenantViewMixin, page_response, wants_fragment
 from subscribers.models import Subscriber
 
 from . import services
@@ -42,13 +39,14 @@ QUEUES = (
 )
 
 
-class TicketListView(TenantViewMixin, HtmxPartialMixin, ListView):
+class TicketListView(FilteredListView):
+    """The ticket queues: a tab per queue (badges counted in one query), search and priority within it."""
+
     permission = "tickets.view"
     model = Ticket
     template_name = "support/ticket_list.html"
-    htmx_partial = "results"
-    paginate_by = PAGE_SIZE
     context_object_name = "tickets"
+    filterset_class = TicketQueueFilter
 
     def get_queue(self) -> str:
         queue = self.request.GET.get("queue", "")
@@ -57,11 +55,8 @@ class TicketListView(TenantViewMixin, HtmxPartialMixin, ListView):
         # Agents land on their own work; everyone else on what is open.
         return "mine" if self.can("tickets.change") else "open"
 
-    def get_queryset(self):
-        base = self.scoped(Ticket)
-        self.filterset = TicketQueueFilter(self.request.GET or None, queryset=base)
-        tickets = self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else base
-        return ticket_queue(tickets, self.get_queue(), self.request.user).select_related(
+    def list_rows(self, matching):
+        return ticket_queue(matching, self.get_queue(), self.request.user).select_related(
             "subscriber", "assignee", "cpe"
         )
 
@@ -76,10 +71,8 @@ class TicketListView(TenantViewMixin, HtmxPartialMixin, ListView):
         )
         counts["priority"] = counts["open"]
         context.update(
-            filter=self.filterset,
             queue=self.get_queue(),
             queues=[(key, label, counts.get(key)) for key, label in QUEUES],
-            filtered=any(self.request.GET.get(k) for k in ("q", "priority")),
         )
         return context
 
@@ -120,16 +113,12 @@ class TicketPageMixin(TenantViewMixin):
         }
 
     def render_ticket(self, request: HttpRequest, ticket: Ticket, status: int = 200, **forms) -> HttpResponse:
-        template = "support/ticket_detail.html"
-        if request.htmx and not request.htmx.boosted:
-            template += "#ticket"
-        response = TemplateResponse(request, template, self.ticket_context(ticket, **forms), status=status)
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        context = self.ticket_context(ticket, **forms)
+        return page_response(request, "support/ticket_detail.html", context, partial="ticket", status=status)
 
     def done(self, request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
         """After a change: the refreshed ticket fragment for htmx, a redirect (PRG) for a plain form."""
-        if request.htmx and not request.htmx.boosted:
+        if wants_fragment(request):
             fresh = self.get_ticket(ticket.pk)
             return self.render_ticket(request, fresh, flash=message)
         messages.success(request, message)
@@ -171,7 +160,7 @@ class TicketChangeView(TicketPageMixin, View):
     @staticmethod
     def invalid_status(request: HttpRequest) -> int:
         # htmx swaps only 2xx answers by default; a plain form post gets a real 400.
-        return 200 if request.htmx else 400
+        return 200 if wants_fragment(request) else 400
 
 
 class TicketTakeView(TicketPageMixin, View):

@@ -14,8 +14,11 @@ One module per stage of an action's life:
 - :mod:`~devices.actions.reaper` — recovery of lost workers and messages;
 - :mod:`~devices.actions.config` — the ``NOC_ACTION_*`` settings.
 
-The names below are what the rest of the portal calls.
+The names below are what the rest of the portal calls (``IdempotencyConflict`` is
+portal.idempotency's, named here for the callers that catch it).
 """
+
+from portal.idempotency import IdempotencyConflict
 
 from .config import ActionSettings
 from .kinds import KINDS, ActionKindSpec, kind_spec, refusal
@@ -24,7 +27,6 @@ from .recorder import add_step, transient_db_retry
 from .request import (
     ActionFinished,
     ActionRefused,
-    IdempotencyConflict,
     batch_totals,
     cancel,
     cancel_batch,

@@ -6,8 +6,9 @@ labels). :data:`KINDS` holds, for each, the rest: the path segment Krill uses
 in a CPE's ``_links``, what the driver must support, whether it changes the
 device, which roles may run it, how dangerous it looks in the UI and the
 coroutine that does the work. The role map (``portal.roles``), the Krill
-links, the buttons and the engine all read this table; nothing else lists
-the kinds.
+links and their API routes (``devices.api.actions``), the permission checks,
+the action selects (``devices.forms``), the buttons and the engine all read
+this table; nothing else lists the kinds.
 
 :func:`refusal` answers *before* anything is queued whether an action can
 run on a CPE and, if not, why in words an operator understands (the model
@@ -47,6 +48,7 @@ class ActionKindSpec:
     kind: ActionKind
     krill_link: str  # the path segment in a CPE's _links.actions (/api/v2/cpes/<id>/<krill_link>)
     description: str
+    api_summary: str  # the summary of the action link in the API schema
     work: Work
     roles: frozenset[str]  # who may run it (permission devices.action.<kind>)
     needs: frozenset[str] = frozenset()  # driver capabilities
@@ -73,6 +75,7 @@ KINDS: dict[str, ActionKindSpec] = {
             kind=ActionKind.REBOOT,
             krill_link="reboot",
             description="restart the device",
+            api_summary="Reboot the CPE",
             work=reboot,
             roles=SUPPORT_TOO,
             needs=frozenset({CAP_REBOOT}),
@@ -81,6 +84,7 @@ KINDS: dict[str, ActionKindSpec] = {
             kind=ActionKind.FACTORY,
             krill_link="factory",
             description="restore factory defaults (the device loses its configuration)",
+            api_summary="Factory-reset the CPE",
             work=factory_reset,
             roles=NOC_ONLY,
             needs=frozenset({CAP_FACTORY_RESET}),
@@ -91,6 +95,7 @@ KINDS: dict[str, ActionKindSpec] = {
             kind=ActionKind.RECONFIG,
             krill_link="reconfig",
             description="push the subscriber's current services (WANs, VoIP, Wi-Fi) and read them back",
+            api_summary="Push the subscriber's services",
             work=write_config,
             roles=SUPPORT_TOO,
             needs=frozenset({CAP_APPLY}),
@@ -102,6 +107,7 @@ KINDS: dict[str, ActionKindSpec] = {
             kind=ActionKind.REPROVISION,
             krill_link="reprovision",
             description="write the whole configuration from scratch, apply it and read it back",
+            api_summary="Provision the CPE from scratch",
             work=write_config,
             roles=NOC_ONLY,
             needs=frozenset({CAP_APPLY}),
@@ -112,6 +118,7 @@ KINDS: dict[str, ActionKindSpec] = {
             kind=ActionKind.UNPROVISION,
             krill_link="unprovision",
             description="take the subscriber's services off the device",
+            api_summary="Take services off",
             work=write_config,
             roles=NOC_ONLY,
             needs=frozenset({CAP_APPLY}),
@@ -123,6 +130,7 @@ KINDS: dict[str, ActionKindSpec] = {
             kind=ActionKind.DIAGNOSTIC,
             krill_link="cwmp_diagnostic",
             description="collect info, status, signal, clients and the running configuration (with drift)",
+            api_summary="Diagnostic: info, status, signal, clients, config read-back and drift",
             work=diagnostic,
             roles=SUPPORT_TOO,
             mutating=False,

@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from celery import signature
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+
+from portal.idempotency import MAX_KEY_LENGTH, replay_or_create
 
 from ..choices import ActionSource, ActionStatus, StepLevel
 from ..connect import check_management_address
@@ -46,10 +48,6 @@ class ActionRefused(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class IdempotencyConflict(Exception):
-    """The Idempotency-Key was already used for a different CPE or action."""
 
 
 class ActionFinished(Exception):
@@ -101,58 +99,59 @@ def request_action(
     """Queue ``kind`` on ``cpe``; returns (action, created). A repeated idempotency key returns the first action.
 
     Raises ActionRefused (with the reason) when the CPE cannot do it, and
-    IdempotencyConflict when the key was used for another CPE or kind.
+    portal.idempotency.IdempotencyConflict when the key was used for another CPE or kind.
     """
     kind_spec(kind)  # unknown kinds are a programming error, not a refusal
     config = ActionSettings.from_settings()
     params = dict(params or {})
-    idempotency_key = (idempotency_key or "").strip()[:128]
-    if idempotency_key:
-        first = _by_key(cpe.tenant_id, idempotency_key)
-        if first is not None:
-            return _replay(first, cpe, kind), False
-    reason = check_action(cpe, kind, params)
-    if reason:
-        raise ActionRefused(reason)
-    who = getattr(requested_by, "username", "") or "system"
-    try:
-        with transaction.atomic():
-            action = DeviceAction.objects.create(
-                tenant_id=cpe.tenant_id,
-                cpe=cpe,
-                batch=batch,
-                kind=kind,
-                params=params,
-                source=source,
-                requested_by=requested_by,
-                requested_from=requested_from[:120],
-                idempotency_key=idempotency_key,
-                not_after=not_after,
-                max_attempts=config.max_attempts,
-                enqueued=timezone.now(),
-            )
-    except IntegrityError:
-        # Two requests raced on one key: the first one's row answers both.
-        first = _by_key(cpe.tenant_id, idempotency_key) if idempotency_key else None
-        if first is None:
-            raise
-        return _replay(first, cpe, kind), False
-    origin = f" from {requested_from}" if requested_from else ""
-    add_step(action, StepLevel.INFO, f"{kind} queued by {who} via {source}{origin}")
-    transaction.on_commit(lambda: enqueue(action.pk))
-    return action, True
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > MAX_KEY_LENGTH:
+        # Never cut: two keys that differ after the cut would replay each other (the API answers 400 first).
+        raise ValueError(f"an Idempotency-Key has at most {MAX_KEY_LENGTH} characters")
 
+    def refuse() -> None:
+        reason = check_action(cpe, kind, params)
+        if reason:
+            raise ActionRefused(reason)
 
-def _by_key(tenant_id: int, key: str) -> DeviceAction | None:
-    return DeviceAction.objects.filter(tenant_id=tenant_id, idempotency_key=key).select_related("cpe").first()
-
-
-def _replay(first: DeviceAction, cpe: Cpe, kind: str) -> DeviceAction:
-    if first.cpe_id != cpe.pk or first.kind != kind:
-        raise IdempotencyConflict(
-            f"This Idempotency-Key was already used for {first.kind} on CPE {first.cpe_id} (action {first.pk})."
+    def create() -> DeviceAction:
+        return DeviceAction.objects.create(
+            tenant_id=cpe.tenant_id,
+            cpe=cpe,
+            batch=batch,
+            kind=kind,
+            params=params,
+            source=source,
+            requested_by=requested_by,
+            requested_from=requested_from[:120],
+            idempotency_key=idempotency_key,
+            not_after=not_after,
+            max_attempts=config.max_attempts,
+            enqueued=timezone.now(),
         )
-    return first
+
+    action, created = replay_or_create(
+        idempotency_key,
+        find=lambda key: (
+            DeviceAction.objects.filter(tenant_id=cpe.tenant_id, idempotency_key=key).select_related("cpe").first()
+        ),
+        create=create,
+        conflict=lambda first: _key_conflict(first, cpe, kind),
+        check=refuse,
+    )
+    if created:
+        who = getattr(requested_by, "username", "") or "system"
+        origin = f" from {requested_from}" if requested_from else ""
+        add_step(action, StepLevel.INFO, f"{kind} queued by {who} via {source}{origin}")
+        transaction.on_commit(lambda: enqueue(action.pk))
+    return action, created
+
+
+def _key_conflict(first: DeviceAction, cpe: Cpe, kind: str) -> str:
+    """Why the key's first action answers another request ("" when it is the same CPE and kind)."""
+    if first.cpe_id != cpe.pk or first.kind != kind:
+        return f"This Idempotency-Key was already used for {first.kind} on CPE {first.cpe_id} (action {first.pk})."
+    return ""
 
 
 @transient_db_retry

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
+from portal.secrets import masked
+
 from ..choices import StepLevel
 from ..drivers.base import CAP_CLIENTS, CAP_READ_CONFIG, CAP_SIGNAL, DeviceConfig, DeviceDriver
 from ..models import DeviceAction
@@ -78,18 +80,5 @@ async def diagnostic(action, driver: DeviceDriver, rec: Recorder, desired: Devic
         else:
             result["config"] = (await driver.read_config()).as_dict()
             result["drift"] = None
-    return _masked(result)
-
-
-_SECRET_KEYS = {"password", "ppp_password", "admin_password", "user_password", "RegisterPswd", "key"}
-
-
-def _masked(value: Any) -> Any:
-    """Read-back configuration goes into the result: never store device secrets there in clear."""
-    if isinstance(value, dict):
-        return {
-            k: ("••••••" if k in _SECRET_KEYS and isinstance(v, str) and v else _masked(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
+    # Read-back configuration goes into the result: never store device secrets there in clear.
+    return masked(result)

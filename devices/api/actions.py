@@ -5,8 +5,9 @@ Routes (every ``/api/v2/isp/cpes/<id>/...`` also answers at ``/api/v2/cpes/<id>/
 - ``POST /api/v2/isp/cpes/<id>/{reboot|factory|reconfig|reprovision|unprovision|cwmp_diagnostic}``
   queues the action: **202** with the action record and its URL (``Location``
   header and ``_links.self``). Optional JSON body ``{"params": {...},
-  "not_after": "<ISO time>"}``; an ``Idempotency-Key`` header makes a retried
-  POST answer the first action instead of queuing another. A CPE that
+  "not_after": "<ISO time>"}``; an ``Idempotency-Key`` header (portal.idempotency:
+  at most 255 characters, a longer one is a 400) makes a retried POST answer
+  the first action instead of queuing another. A CPE that
   cannot do it is refused with **409** ``action_refused`` and the reason.
   ``GET`` on the same path lists the CPE's actions of that kind.
 - ``GET /api/v2/isp/cpes/<id>/events``: the CPE's actions, newest first
@@ -46,13 +47,13 @@ from devices.choices import ActionKind, ActionSource, ActionStatus
 from devices.filters import CpeFilter
 from devices.models import ActionBatch, Cpe, DeviceAction, DeviceActionStep
 from devices.selectors import CPE_RELATED
+from portal import idempotency
 from portal.api.errors import error_response
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField
 from portal.audit import client_address
 from portal.roles import role_can
 
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 # Krill's path segment → action kind (the CPE record's _links.actions).
 PATH_KINDS: dict[str, str] = {spec.krill_link: kind for kind, spec in engine.KINDS.items()}
 MAX_BATCH_IDS = 10_000
@@ -63,7 +64,7 @@ def action_url(pk: int) -> str:
 
 
 def _require_kind_permission(request, kind: str) -> None:
-    permission = f"devices.action.{kind}"
+    permission = engine.kind_spec(kind).permission
     if not role_can(getattr(request, "role", None), permission):
         raise PermissionDenied(f"Your role ({request.role}) does not allow {permission}.")
 
@@ -203,7 +204,9 @@ class CpeActionsMixin:
         if name in PATH_KINDS and request.method in SAFE_METHODS:
             return "devices.view"
         if name == "drift":
-            return "devices.view" if request.method in SAFE_METHODS else "devices.action.diagnostic"
+            return (
+                "devices.view" if request.method in SAFE_METHODS else engine.kind_spec(ActionKind.DIAGNOSTIC).permission
+            )
         return super().required_permission(request)
 
     def _cpe_for_action(self) -> Cpe:
@@ -231,44 +234,6 @@ class CpeActionsMixin:
             params=body.validated_data["params"],
             not_after=body.validated_data["not_after"],
         )
-
-    @extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Reboot the CPE")
-    @action(detail=True, methods=["get", "post"], url_path="reboot", url_name="reboot")
-    def reboot(self, request, pk=None):
-        return self._run_action(request, "reboot")
-
-    @extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Factory-reset the CPE")
-    @action(detail=True, methods=["get", "post"], url_path="factory", url_name="factory")
-    def factory(self, request, pk=None):
-        return self._run_action(request, "factory")
-
-    @extend_schema(
-        request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Push the subscriber's services"
-    )
-    @action(detail=True, methods=["get", "post"], url_path="reconfig", url_name="reconfig")
-    def reconfig(self, request, pk=None):
-        return self._run_action(request, "reconfig")
-
-    @extend_schema(
-        request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Provision the CPE from scratch"
-    )
-    @action(detail=True, methods=["get", "post"], url_path="reprovision", url_name="reprovision")
-    def reprovision(self, request, pk=None):
-        return self._run_action(request, "reprovision")
-
-    @extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary="Take services off")
-    @action(detail=True, methods=["get", "post"], url_path="unprovision", url_name="unprovision")
-    def unprovision(self, request, pk=None):
-        return self._run_action(request, "unprovision")
-
-    @extend_schema(
-        request=ActionRequestSerializer,
-        responses={202: ActionSerializer},
-        summary="Diagnostic: info, status, signal, clients, config read-back and drift",
-    )
-    @action(detail=True, methods=["get", "post"], url_path="cwmp_diagnostic", url_name="cwmp_diagnostic")
-    def cwmp_diagnostic(self, request, pk=None):
-        return self._run_action(request, "cwmp_diagnostic")
 
     @extend_schema(
         parameters=[OpenApiParameter("type", OpenApiTypes.STR, description="`cdr`: call records (none here)")],
@@ -320,9 +285,27 @@ class CpeActionsMixin:
         )
 
 
+def _action_link(spec: engine.ActionKindSpec):
+    """The CPE's ``<krill_link>`` route of one action kind: GET lists its actions, POST queues one."""
+
+    def run(self, request, pk=None):
+        return self._run_action(request, spec.krill_link)
+
+    run.__name__ = run.__qualname__ = spec.krill_link
+    run = action(detail=True, methods=["get", "post"], url_path=spec.krill_link, url_name=spec.krill_link)(run)
+    return extend_schema(request=ActionRequestSerializer, responses={202: ActionSerializer}, summary=spec.api_summary)(
+        run
+    )
+
+
+# One route per kind, from its record (devices.actions.kinds): adding a kind adds its link.
+for _spec in engine.KINDS.values():
+    setattr(CpeActionsMixin, _spec.krill_link, _action_link(_spec))
+
+
 def queue_action_response(request, cpe: Cpe, kind: str, *, params=None, not_after=None) -> Response:
     """Queue ``kind`` for the request (in its transaction): 202 with the action, or a 409 refusal."""
-    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    key = idempotency.key_from(request)  # a key over the limit is a 400, never cut
     try:
         with transaction.atomic():
             queued, created = engine.request_action(
@@ -337,7 +320,7 @@ def queue_action_response(request, cpe: Cpe, kind: str, *, params=None, not_afte
             )
     except engine.ActionRefused as exc:
         return error_response(exc.reason, "action_refused", http_status=409)
-    except engine.IdempotencyConflict as exc:
+    except idempotency.IdempotencyConflict as exc:
         return error_response(str(exc), "idempotency_conflict", http_status=409)
     response = Response(ActionSerializer(queued).data, status=202)
     response["Location"] = action_url(queued.pk)

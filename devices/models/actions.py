@@ -79,7 +79,7 @@ class DeviceAction(TenantOwned):
     )
     # Client address (UI/API) or the schedule's/batch's name: "from where" it was asked.
     requested_from = models.CharField("requested from", max_length=120, blank=True)
-    idempotency_key = models.CharField("idempotency key", max_length=128, blank=True)
+    idempotency_key = models.CharField("idempotency key", max_length=255, blank=True)
     status = models.CharField(
         "status", max_length=16, choices=ActionStatus.choices, default=ActionStatus.QUEUED, db_index=True
     )

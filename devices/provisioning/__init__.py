@@ -46,13 +46,12 @@ from typing import TYPE_CHECKING, Any
 from ..choices import ActionKind, WanMode, WifiBands, WifiSecurity
 from ..drivers.base import DeviceConfig
 from ..vendors import VENDORS, vendor
-from .drift import SECRET_MASK, DriftItem, comparable, drift, drift_report
+from .drift import DriftItem, comparable, drift, drift_report
 
 if TYPE_CHECKING:
     from ..models import Cpe
 
 __all__ = [
-    "SECRET_MASK",
     "AddressInfo",
     "DriftItem",
     "PotsInfo",

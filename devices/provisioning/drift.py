@@ -1,8 +1,8 @@
 """Drift: a desired configuration against the running one read back from the device, field by field.
 
 Each vendor's registry row names the comparer that brings both sides to one
-flat shape (``devices.vendors``); secrets never leave as plain text in the
-report.
+flat shape (``devices.vendors``); secrets (portal.secrets) never leave as
+plain text in the report.
 """
 
 from __future__ import annotations
@@ -11,17 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from portal.secrets import is_secret, mask
+
 from ..drivers.base import DeviceConfig
 from ..vendors import VENDORS
-
-SECRET_MASK = "••••••"
-SECRET_FIELDS = frozenset(
-    {"ppp_password", "password", "admin_password", "user_password", "RegisterPswd", "key", "pppoe.password"}
-)
-
-
-def _is_secret(name: str) -> bool:
-    return name in SECRET_FIELDS or name.rsplit(".", 1)[-1] in SECRET_FIELDS
 
 
 @dataclass(frozen=True)
@@ -32,12 +25,12 @@ class DriftItem:
     running: Any
 
     def as_dict(self) -> dict[str, Any]:
-        secret = _is_secret(self.field)
+        secret = is_secret(self.field)
         return {
             "section": self.section,
             "field": self.field,
-            "desired": SECRET_MASK if secret and self.desired not in ("", None) else self.desired,
-            "running": SECRET_MASK if secret and self.running not in ("", None) else self.running,
+            "desired": mask(self.desired) if secret else self.desired,
+            "running": mask(self.running) if secret else self.running,
         }
 
 

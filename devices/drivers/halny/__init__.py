@@ -31,7 +31,7 @@ triple-play seed does not document them. The portal needs them for info,
 status, signal, clients, reboot and factory reset, so it assumes the nodes
 below, written in the same style as the documented ones (flat JSON objects,
 every value a string, numbers as decimal strings, booleans as "yes"/"no").
-They are implemented by ``devices.simulators.halny`` and must be checked
+They are implemented by ``simulators.cpe.halny`` and must be checked
 against a real ONT (or the full API document) before production use:
 
 ``GET /api/v2/status/device``::

@@ -78,6 +78,20 @@ def test_idempotency_key_returns_the_first_action(api, ont):
     assert other.status_code == 409 and other.json()["code"] == "idempotency_conflict"
 
 
+def test_idempotency_key_of_255_characters_is_kept_whole(api, ont):
+    key = "k" * 255
+    response = api.post(f"/api/v2/cpes/{ont.pk}/reboot", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 202
+    assert DeviceAction.objects.get(pk=response.json()["id"]).idempotency_key == key
+
+
+def test_idempotency_key_over_255_characters_is_refused_not_cut(api, ont):
+    response = api.post(f"/api/v2/cpes/{ont.pk}/reboot", HTTP_IDEMPOTENCY_KEY="k" * 256)
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.content.decode()
+    assert not DeviceAction.objects.filter(cpe=ont).exists()
+
+
 @pytest.mark.parametrize(
     "setup,path,reason",
     [

@@ -1,4 +1,4 @@
-"""Krill v2 dialect plumbing shared by every app's ``api/v2.py``.
+"""Krill v2 dialect plumbing shared by every Krill API module (one per resource, e.g. ``devices/api/cpes.py``).
 
 What a Krill integration expects from any resource, implemented once:
 

@@ -39,7 +39,6 @@ from portal.roles import allowed_actions
 
 from . import actions as engine
 from . import selectors
-from .api.actions import MAX_BATCH_IDS
 from .choices import ActionKind, ActionSource, DeviceFamily, Tech
 from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
 from .forms import BulkActionForm, DeviceActionForm, action_choices
@@ -397,7 +396,7 @@ class BatchCreateView(TenantViewMixin, View):
             if not filterset.is_valid():
                 messages.error(request, "The filters are not valid any more; filter the list again.")
                 return redirect(back)
-            cpes = list(filterset.qs.order_by("pk")[: engine_max_batch()])
+            cpes = list(filterset.qs.order_by("pk")[: engine.MAX_BATCH_IDS])
             selection: dict[str, Any] = {"filter": {k: v for k, v in query.items() if k != "page"}}
             back += f"?{data['query']}" if data["query"] else ""
         else:
@@ -421,10 +420,6 @@ class BatchCreateView(TenantViewMixin, View):
             requested_from=client_address(request),
         )
         return redirect("devices:batch-detail", pk=batch.pk)
-
-
-def engine_max_batch() -> int:
-    return MAX_BATCH_IDS
 
 
 class BatchCancelView(TenantViewMixin, View):

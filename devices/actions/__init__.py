@@ -25,6 +25,7 @@ from .kinds import KINDS, ActionKindSpec, kind_spec, refusal
 from .reaper import reap_lost
 from .recorder import add_step, transient_db_retry
 from .request import (
+    MAX_BATCH_IDS,
     ActionFinished,
     ActionRefused,
     batch_totals,
@@ -39,6 +40,7 @@ from .runner import Outcome, give_up, run
 
 __all__ = [
     "KINDS",
+    "MAX_BATCH_IDS",
     "ActionFinished",
     "ActionKindSpec",
     "ActionRefused",

@@ -34,6 +34,9 @@ from .config import ActionSettings
 from .kinds import kind_spec
 from .recorder import add_step, transient_db_retry
 
+# The most CPEs one batch may name or select (API and bulk page alike): a bigger job is several batches.
+MAX_BATCH_IDS = 10_000
+
 RUN_TASK = "devices.run_action"
 
 

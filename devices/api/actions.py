@@ -56,7 +56,6 @@ from portal.roles import role_can
 
 # Krill's path segment → action kind (the CPE record's _links.actions).
 PATH_KINDS: dict[str, str] = {spec.krill_link: kind for kind, spec in engine.KINDS.items()}
-MAX_BATCH_IDS = 10_000
 
 
 def action_url(pk: int) -> str:
@@ -179,7 +178,9 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActionKind.choices)
-    cpes = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_BATCH_IDS)
+    cpes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=engine.MAX_BATCH_IDS
+    )
     filter = serializers.DictField(required=False)
     params = serializers.DictField(required=False, default=dict)
     not_after = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -434,7 +435,7 @@ class ActionBatchViewSet(
             cpe_filter = CpeFilter(query, queryset=base, request=request)
             if not cpe_filter.is_valid():
                 raise ValidationError({"filter": [f"{k}: {' '.join(v)}" for k, v in cpe_filter.errors.items()]})
-            cpes = list(cpe_filter.qs.order_by("pk")[:MAX_BATCH_IDS])
+            cpes = list(cpe_filter.qs.order_by("pk")[: engine.MAX_BATCH_IDS])
             selection = {"filter": data["filter"]}
         batch = engine.request_batch(
             tenant,

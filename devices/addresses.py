@@ -89,7 +89,7 @@ def own_service_problem(address: str | None, port: int | None = None) -> str | N
         return f"{address} is an IPv4-mapped IPv6 address; write the IPv4 address {ip.ipv4_mapped}"
     if ip in HOST_LOOPBACK:
         return f"{address} is the portal's own host (loopback); the portal never contacts it"
-    if ip in _networks(settings.NOC_PORTAL_ADDRESSES):
+    if any(ip in network for network in _networks(settings.NOC_PORTAL_ADDRESSES)):
         return f"{address} is an address of the portal's own host; the portal never contacts it"
     if any(ip in network for network in _networks(settings.NOC_SIMULATOR_NETWORKS)):
         if port is not None and port in settings.NOC_PORTAL_PORTS:

@@ -3,7 +3,8 @@
 The demo CPEs *are* the simulated fleet's devices: each tenant's CPEs come
 from :func:`simulators.manifest.generate_manifest` with a fixed seed
 and the tenant's own loopback range (demo: 127.1.0.1 up, acme: 127.2.0.1
-up, so they never overlap). Serial, model, MAC, management address/port
+up, so they never overlap; seed_demo gives each tenant that /16 as its
+management network, see :func:`management_network`). Serial, model, MAC, management address/port
 and credentials are copied from the manifest entry, and the combined
 manifest is written to :func:`demo_manifest_path` so that::
 

@@ -3,7 +3,8 @@
 The demo CPEs *are* the simulated fleet's devices: each tenant's CPEs come
 from :func:`simulators.manifest.generate_manifest` with a fixed seed
 and the tenant's own loopback range (demo: 127.1.0.1 up, acme: 127.2.0.1
-up, so they never overlap). Serial, model, MAC, management address/port
+up, so they never overlap; seed_demo gives each tenant that /16 as its
+management network, see :func:`management_network`). Serial, model, MAC, management address/port
 and credentials are copied from the manifest entry, and the combined
 manifest is written to :func:`demo_manifest_path` so that::
 
@@ -17,6 +18,7 @@ POTS lines) are created, in bulk.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,14 @@ FLEETS: dict[str, tuple[int, int, int, str]] = {
     "demo": (300, 20, 4242, "127.1.0.1"),
     "acme": (40, 8, 4343, "127.2.0.1"),
 }
+
+
+def management_network(slug: str) -> str:
+    """The /16 a demo tenant's fleet lives in: seed_demo gives that tenant exactly this network,
+    so no device address is in two tenants' networks (devices.addresses)."""
+    return str(ipaddress.ip_network(f"{FLEETS[slug][3]}/16", strict=False))
+
+
 CLI_FORMAT = {"demo": "+48 12 {n:03d} {m:02d} {k:02d}", "acme": "+34 91 {n:03d} {m:02d} {k:02d}"}
 
 

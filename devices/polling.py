@@ -49,6 +49,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import alerting
+from .addresses import shared_endpoints
 from .connect import endpoint_for
 from .drivers import driver_class
 from .drivers.base import (
@@ -195,11 +196,14 @@ def claim(cpe_ids: Sequence[int], *, token: str, now: datetime, ttl_s: float) ->
 
 def build_targets(cpes: Iterable[Cpe], timeout_s: float) -> list[PollTarget]:
     """Plain-data targets for ``cpes`` (loaded with tenant and model), through the SSRF guard."""
+    cpes = list(cpes)
+    # One query for the whole batch: which address:ports more than one tenant's CPEs use.
+    shared = shared_endpoints(cpes)
     targets = []
     for cpe in cpes:
         family, model = cpe.model.family, cpe.model.name
         try:
-            endpoint = endpoint_for(cpe)
+            endpoint = endpoint_for(cpe, shared=shared)
         except Exception as exc:  # the guard's refusal, or a CPE row we cannot turn into an endpoint
             targets.append(PollTarget(cpe.pk, family, model, None, refused=str(exc)[:255]))
             continue

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from portal.models import Tenant
 
+from .addresses import check_address_free
 from .catalogue import CATALOGUE
 from .models import Cpe, DeviceModel
 
@@ -51,6 +52,8 @@ def create_cpe(*, tenant: Tenant, data: dict[str, Any]) -> Cpe:
         data["tech"] = model.tech
     data.setdefault("has_tr069", model.tr069)
     cpe = Cpe(tenant=tenant, **data)
+    # A device belongs to exactly one tenant (AddressInUse: the API answers 409).
+    check_address_free(tenant.pk, cpe.management_address, cpe.management_port, model.family)
     cpe.save()
     # Krill names a CPE after its id, known only once the row exists.
     if not cpe.cpename or not cpe.internal_id:
@@ -65,8 +68,15 @@ def create_cpe(*, tenant: Tenant, data: dict[str, Any]) -> Cpe:
 def update_cpe(cpe: Cpe, data: dict[str, Any]) -> Cpe:
     if "tech" in data and data["tech"] != cpe.tech:
         cpe.tech_updated = timezone.now()
+    before = (cpe.management_address, cpe.management_port, cpe.model.family)
     for name, value in data.items():
         setattr(cpe, name, value)
+    if (cpe.management_address, cpe.management_port, cpe.model.family) != before:
+        # Only a moved endpoint is checked: the owner of a clash written before the
+        # rule can still edit its CPE (connecting stays refused until it is resolved).
+        check_address_free(
+            cpe.tenant_id, cpe.management_address, cpe.management_port, cpe.model.family, exclude_pk=cpe.pk
+        )
     if not cpe.tech:
         cpe.tech = cpe.model.tech
     if not cpe.cpename:

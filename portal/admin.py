@@ -14,7 +14,9 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Tenant)
 class TenantAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "slug", "realm", "dunning_grace_days", "created"]
+    list_display = ["name", "slug", "realm", "routing_domain", "dunning_grace_days", "created"]
+    # The admin form runs Tenant.clean(): overlapping management networks are refused there.
+    list_filter = ["routing_domain"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]

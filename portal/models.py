@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
 from simple_history.models import HistoricalRecords
@@ -37,6 +40,17 @@ class Tenant(models.Model):
         blank=True,
         help_text="CIDRs the portal may contact devices in, e.g. 10.0.0.0/8",
     )
+    # Tenants share the portal's one routing table unless an admin says a
+    # tenant's devices sit in a routing domain (VRF) of their own: only then may
+    # its management networks overlap another tenant's (see clean()).
+    routing_domain = models.SlugField(
+        "routing domain",
+        max_length=50,
+        blank=True,
+        help_text="Blank: the shared global routing table. Tenants in the same routing domain may not have "
+        "overlapping management networks; give a tenant its own routing domain only when its devices "
+        "really are in a separate VRF.",
+    )
     # Days past an invoice's due date before dunning suspends the subscriber.
     dunning_grace_days = models.PositiveIntegerField("dunning grace period (days)", default=14)
     created = models.DateTimeField("created", auto_now_add=True)
@@ -54,6 +68,55 @@ class Tenant(models.Model):
         if not self.realm:
             self.realm = self.slug[:20]
         super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        networks = parse_management_networks(self.management_networks)
+        clashes = overlapping_networks(networks, self.routing_domain, exclude_pk=self.pk)
+        if clashes:
+            raise ValidationError(
+                {
+                    "management_networks": [
+                        f"{mine} overlaps {theirs} of tenant {name} in the same routing domain "
+                        f"({self.routing_domain or 'the global table'}): a device address must belong to one "
+                        "tenant. Use disjoint networks, or give one tenant a routing domain of its own."
+                        for mine, theirs, name in clashes
+                    ]
+                }
+            )
+
+
+def parse_management_networks(value) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """``Tenant.management_networks`` as networks; ValidationError naming what is not a CIDR."""
+    if not isinstance(value, list) or not all(isinstance(cidr, str) for cidr in value):
+        raise ValidationError({"management_networks": ['Enter a list of CIDRs, e.g. ["10.0.0.0/8"].']})
+    networks, bad = [], []
+    for cidr in value:
+        try:
+            networks.append(ipaddress.ip_network(cidr.strip(), strict=False))
+        except ValueError:
+            bad.append(cidr)
+    if bad:
+        raise ValidationError({"management_networks": [f"{cidr!r} is not a CIDR, e.g. 10.0.0.0/8." for cidr in bad]})
+    return networks
+
+
+def overlapping_networks(
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network], routing_domain: str, *, exclude_pk: int | None = None
+) -> list[tuple[str, str, str]]:
+    """(ours, theirs, tenant name) for every overlap with another tenant of ``routing_domain``. One query."""
+    others = Tenant.objects.filter(routing_domain=routing_domain)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    clashes = []
+    for name, cidrs in others.values_list("name", "management_networks"):
+        for theirs in cidrs if isinstance(cidrs, list) else []:
+            try:
+                other = ipaddress.ip_network(theirs, strict=False)
+            except (TypeError, ValueError):
+                continue
+            clashes.extend((str(mine), str(other), name) for mine in networks if mine.overlaps(other))
+    return clashes
 
 
 class Membership(models.Model):

@@ -364,6 +364,40 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- device-address rules (devices.addresses) ----------------------------------
+# The portal never contacts loopback, link-local, unspecified, multicast or
+# reserved addresses, except inside these ranges, where the simulated fleets of
+# the demo and the tests answer: 127.1 and 127.2 (the demo tenants, one /16
+# each), 127.10/20/30 (driver tests), 127.50/52 (device fixtures), 127.60/62
+# (perf), 127.70-79 (fleet tests), 127.90 (e2e). 127.0.0.1 and ::1 are never
+# contacted, whatever this says. Production sets NOC_SIMULATOR_NETWORKS= (empty).
+NOC_SIMULATOR_NETWORKS = [
+    cidr
+    for cidr in env.list(
+        "NOC_SIMULATOR_NETWORKS",
+        default=[
+            "127.1.0.0/16",
+            "127.2.0.0/16",
+            "127.10.0.0/16",
+            "127.20.0.0/16",
+            "127.30.0.0/16",
+            "127.50.0.0/16",
+            "127.52.0.0/16",
+            "127.60.0.0/16",
+            "127.62.0.0/16",
+            "127.70.0.0/15",
+            "127.72.0.0/13",
+            "127.90.0.0/16",
+        ],
+    )
+    if cidr
+]
+# The portal's own services: these ports are refused on every loopback and
+# simulator address (runserver/gunicorn 8000, the fleet control API 7999) ...
+NOC_PORTAL_PORTS = [int(port) for port in env.list("NOC_PORTAL_PORTS", default=["8000", "7999"]) if port]
+# ... and every port of the portal host's own addresses (its database, broker, web).
+NOC_PORTAL_ADDRESSES = [address for address in env.list("NOC_PORTAL_ADDRESSES", default=[]) if address]
+
 # --- device actions (read by devices.actions.config.ActionSettings) ----------
 # Attempts of one action (retryable device errors: unreachable, timeout, 5xx/busy).
 NOC_ACTION_MAX_ATTEMPTS = env.int("NOC_ACTION_MAX_ATTEMPTS", default=4)

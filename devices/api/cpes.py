@@ -22,13 +22,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from devices import services
+from devices import addresses, services
 from devices.actions import KINDS
 from devices.api.actions import CpeActionsMixin
 from devices.api.monitoring import livestatus, monitoring_info, open_alerts_of
 from devices.api.schema import NOT_IMPLEMENTED, cpe_schema_view
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
+from portal.api.errors import Conflict
 from portal.api.gate import TenantModelViewSet
 from portal.api.krill import (
     Join,
@@ -275,6 +276,19 @@ class CpeSerializer(KrillModelSerializer):
                 raise serializers.ValidationError("Enter a subnet in CIDR notation, e.g. 192.168.1.1/24.") from None
         return value or None
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        # Never the portal's own services (devices.addresses): a field error, before anything is written.
+        current = self.instance
+        address = attrs.get("management_address", getattr(current, "management_address", None))
+        if address:
+            model = attrs.get("model") or current.model
+            port = attrs.get("management_port", getattr(current, "management_port", None))
+            problem = addresses.own_service_problem(address, addresses.effective_port(port, model.family))
+            if problem:
+                raise serializers.ValidationError({"management_address": [f"{problem[0].upper()}{problem[1:]}."]})
+        return attrs
+
 
 @cpe_schema_view(example_links=cpe_links(350))
 class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
@@ -289,10 +303,16 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     action_permissions = {path: f"devices.action.{kind}" for kind, path in CPE_ACTIONS.items()}
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_cpe(tenant=self.request.tenant, data=serializer.validated_data)
+        try:
+            serializer.instance = services.create_cpe(tenant=self.request.tenant, data=serializer.validated_data)
+        except addresses.AddressInUse as exc:
+            raise Conflict(str(exc)) from exc
 
     def perform_update(self, serializer):
-        serializer.instance = services.update_cpe(serializer.instance, serializer.validated_data)
+        try:
+            serializer.instance = services.update_cpe(serializer.instance, serializer.validated_data)
+        except addresses.AddressInUse as exc:
+            raise Conflict(str(exc)) from exc
 
     # -- data links ---------------------------------------------------------------
 

@@ -16,6 +16,7 @@ Import them into a test module (``from .fleet_fixtures import fleet_site, ...``)
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import threading
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from devices.demo import demo_manifests
 from devices.models import Cpe
 from devices.polling import poll_all
 from portal.celery import app
+from portal.models import Tenant
 from simulators.base import SimDevice
 from simulators.fleet import FleetThread
 from simulators.manifest import iter_addresses
@@ -39,13 +41,20 @@ E2E_QUEUE = f"noc-e2e-actions-{os.getpid()}"
 E2E_LOOPBACK = 90
 
 
-def e2e_manifest() -> list[SimDevice]:
-    """The small demo fleet of both tenants, moved to the e2e loopback range (serials unchanged)."""
+def e2e_networks() -> dict[str, str]:
+    """Tenant slug → its management network in the e2e range: one /25 each, so no address is shared."""
     # Per process (like the action fixtures): two suites on one machine (SQLite and PostgreSQL runs,
     # two people) never bind the same addresses.
-    addresses = iter_addresses(f"127.{E2E_LOOPBACK}.{os.getpid() % 200 + 20 + xdist_worker_index() % 30}.1")
+    prefix = f"127.{E2E_LOOPBACK}.{os.getpid() % 200 + 20 + xdist_worker_index() % 30}"
+    return {slug: f"{prefix}.{128 * i}/25" for i, slug in enumerate(demo_manifests(small=True))}
+
+
+def e2e_manifest() -> list[SimDevice]:
+    """The small demo fleet of both tenants, moved to the e2e loopback range (serials unchanged)."""
+    networks = e2e_networks()
     devices = []
-    for manifest in demo_manifests(small=True).values():
+    for slug, manifest in demo_manifests(small=True).items():
+        addresses = iter_addresses(str(ipaddress.ip_network(networks[slug]).network_address + 1))
         for device in manifest:
             # A reboot keeps a simulated device dark for a while; the journey should not wait 5 s.
             extra = {**device.extra, "reboot_s": 0.5}
@@ -130,4 +139,7 @@ def fleet_site(request, settings, tmp_path, e2e_fleet, e2e_worker) -> FleetSite:
         device = by_serial[cpe.sn]
         cpe.management_address, cpe.management_port = device.address, device.port
     Cpe.objects.bulk_update(cpes, ["management_address", "management_port"])
+    # Each demo tenant's management network follows its devices into the e2e range.
+    for slug, network in e2e_networks().items():
+        Tenant.objects.filter(slug=slug).update(management_networks=[network])
     return FleetSite(url=site.url, password=site.password, fleet=e2e_fleet)

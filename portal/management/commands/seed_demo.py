@@ -10,13 +10,18 @@ import secrets
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portal.choices import Role
 from portal.models import Membership, Tenant
 
-DEMO_NETWORKS = ["127.0.0.0/8"]
+# One /16 per demo tenant, where its simulated fleet answers (devices.demo.FLEETS):
+# a device address belongs to exactly one tenant (devices.addresses).
+DEMO_NETWORKS = {"demo": ["127.1.0.0/16"], "acme": ["127.2.0.0/16"]}
+# What seed_demo gave both tenants before: a demo database seeded then is moved to the ranges above.
+SHARED_DEMO_NETWORKS = ["127.0.0.0/8"]
 TENANTS = [("demo", "Demo Fibre & Wireless", "demo"), ("acme", "Acme Networks", "acme")]
 # username → (first name, last name, {tenant slug: role}, is_superuser)
 USERS = {
@@ -40,9 +45,18 @@ class Command(BaseCommand):
             tenants = {}
             for slug, name, realm in TENANTS:
                 # The simulated demo fleet answers on loopback addresses (127.x.y.z).
-                tenants[slug], _ = Tenant.objects.get_or_create(
-                    slug=slug, defaults={"name": name, "realm": realm, "management_networks": DEMO_NETWORKS}
+                tenant, _ = Tenant.objects.get_or_create(
+                    slug=slug, defaults={"name": name, "realm": realm, "management_networks": DEMO_NETWORKS[slug]}
                 )
+                if tenant.management_networks == SHARED_DEMO_NETWORKS:
+                    tenant.management_networks = DEMO_NETWORKS[slug]
+                    tenant.save(update_fields=["management_networks"])
+                tenants[slug] = tenant
+            for tenant in tenants.values():
+                try:
+                    tenant.clean()  # the networks may not overlap another tenant's
+                except ValidationError as exc:
+                    raise CommandError(f"tenant {tenant.slug}: {'; '.join(exc.messages)}") from exc
             created = self._users(tenants, options.get("password"))
         # Each app contributes its demo data in its own transaction.
         for config in apps.get_app_configs():

@@ -137,7 +137,7 @@ def test_a_cpe_changed_after_queuing_is_refused_when_due(tenant_a, enqueued):
 
 
 def test_busy_device_requeues_without_touching_it(tenant_a, enqueued, django_assert_max_num_queries):
-    cpe = CpeFactory(tenant=tenant_a, management_address="127.0.0.9")
+    cpe = CpeFactory(tenant=tenant_a, management_address="127.20.0.9")
     holder = _action(tenant_a, cpe=cpe, status=ActionStatus.RUNNING)
     DeviceLease.objects.create(
         cpe=cpe, action=holder, acquired=timezone.now(), expires_at=timezone.now() + datetime.timedelta(minutes=1)

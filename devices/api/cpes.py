@@ -28,7 +28,7 @@ from devices.api.actions import CpeActionsMixin
 from devices.api.schema import NOT_IMPLEMENTED, cpe_schema_view
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
-from portal.api.gate import TenantModelViewSet
+from portal.api.gate import TenantModelViewSet, WrittenByServicesMixin
 from portal.api.krill import (
     Join,
     KrillModelSerializer,
@@ -113,6 +113,20 @@ LINKS_SCHEMA = inline_serializer(
 )
 
 
+# Fields Krill does not have: answered only when named in ``attrs``.
+PORTAL_EXTENSIONS = (
+    "family",
+    "management_address",
+    "management_port",
+    "management_scheme",
+    "management_username",
+    "management_password",
+    "tls_verify",
+    "tls_ca_pem",
+    "tls_fingerprint_sha256",
+)
+
+
 class CpeSerializer(KrillModelSerializer):
     """Krill's CPE record (sorted keys, as Krill answers) plus opt-in management fields."""
 
@@ -132,17 +146,7 @@ class CpeSerializer(KrillModelSerializer):
     wifi_password = SecretField()
     management_password = SecretField()
 
-    krill_extra_fields = (
-        "family",
-        "management_address",
-        "management_port",
-        "management_scheme",
-        "management_username",
-        "management_password",
-        "tls_verify",
-        "tls_ca_pem",
-        "tls_fingerprint_sha256",
-    )
+    krill_extra_fields = PORTAL_EXTENSIONS
     krill_joins = {
         "customer": Join(
             "subscribers.api.v2.CustomerSerializer", permission="subscribers.view", select_related=("customer",)
@@ -213,15 +217,7 @@ class CpeSerializer(KrillModelSerializer):
             "wifi_profile",
             "wifi_ssid",
             # portal extensions (answered when named in attrs)
-            "family",
-            "management_address",
-            "management_port",
-            "management_scheme",
-            "management_username",
-            "management_password",
-            "tls_verify",
-            "tls_ca_pem",
-            "tls_fingerprint_sha256",
+            *PORTAL_EXTENSIONS,
         ]
         read_only_fields = ["id", "created", "updated", "tech_updated"]
 
@@ -275,7 +271,7 @@ class CpeSerializer(KrillModelSerializer):
 
 
 @cpe_schema_view(example_links=cpe_links(350))
-class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
+class CpeViewSet(WrittenByServicesMixin, CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill CPEs: the subscriber's devices (ONTs, routers, phones)."""
 
     queryset = Cpe.objects.all()
@@ -285,12 +281,7 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     list_select_related = ("model",)
     # Viewset action (method) name → permission: the method is named after Krill's path segment.
     action_permissions = {path: f"devices.action.{kind}" for kind, path in CPE_ACTIONS.items()}
-
-    def perform_create(self, serializer):
-        serializer.instance = services.create_cpe(tenant=self.request.tenant, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_cpe(serializer.instance, serializer.validated_data)
+    writes = (services.create_cpe, services.update_cpe)
 
     # -- data links ---------------------------------------------------------------
 

@@ -10,6 +10,9 @@ answers 404 exactly like a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rest_framework import viewsets
 from rest_framework.permissions import SAFE_METHODS
 
@@ -21,6 +24,7 @@ __all__ = [
     "TenantModelViewSet",
     "TenantReadOnlyViewSet",
     "TenantScopedMixin",
+    "WrittenByServicesMixin",
     "resolve_api_tenant",
 ]
 
@@ -64,6 +68,25 @@ class TenantScopedMixin:
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.request.tenant)
+
+
+class WrittenByServicesMixin:
+    """Creates and updates go through the app's services; the viewset only validates.
+
+    ``writes`` is ``(create, update)``: ``create(tenant=, data=)`` and
+    ``update(instance, data)``, each returning the saved row. List it before
+    :class:`TenantModelViewSet` so that it replaces the gate's plain save.
+    """
+
+    writes: tuple[Callable[..., Any], Callable[..., Any]]
+
+    def perform_create(self, serializer):
+        create, _update = self.writes
+        serializer.instance = create(tenant=self.request.tenant, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        _create, update = self.writes
+        serializer.instance = update(serializer.instance, serializer.validated_data)
 
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from rest_framework import serializers
 
-from portal.api.gate import TenantModelViewSet
+from portal.api.gate import TenantModelViewSet, WrittenByServicesMixin
 from portal.api.krill import Join, KrillModelSerializer, KrillViewSetMixin, SecretField
 from subscribers import services
 from subscribers.filters import CustomerFilter, PotsLineFilter
@@ -127,32 +127,22 @@ class PotsLineSerializer(KrillModelSerializer):
 
 
 @customer_schema_view
-class CustomerViewSet(KrillViewSetMixin, TenantModelViewSet):
+class CustomerViewSet(WrittenByServicesMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill customers (our subscribers)."""
 
     queryset = Subscriber.objects.all()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     permission_area = "subscribers"
-
-    def perform_create(self, serializer):
-        serializer.instance = services.create_subscriber(tenant=self.request.tenant, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_subscriber(serializer.instance, serializer.validated_data)
+    writes = (services.create_subscriber, services.update_subscriber)
 
 
 @pots_line_schema_view
-class PotsLineViewSet(KrillViewSetMixin, TenantModelViewSet):
+class PotsLineViewSet(WrittenByServicesMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill potses: telephone lines on CPEs (``lineid`` defaults to ``<cpename>-<order>``)."""
 
     queryset = PotsLine.objects.all()
     serializer_class = PotsLineSerializer
     filterset_class = PotsLineFilter
     permission_area = "subscribers"
-
-    def perform_create(self, serializer):
-        serializer.instance = services.create_pots_line(tenant=self.request.tenant, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_pots_line(serializer.instance, serializer.validated_data)
+    writes = (services.create_pots_line, services.update_pots_line)

@@ -102,6 +102,20 @@ def register(resource: IsolatedResource) -> IsolatedResource:
     return resource
 
 
+def register_collection(name: str, create: Callable[[Any], Any], list_url: str, **options: Any) -> IsolatedResource:
+    """Register a resource whose rows live under its list URL: ``<list_url>/<pk>`` (with the list's trailing slash)."""
+    collection, slash = list_url.rstrip("/"), "/" if list_url.endswith("/") else ""
+    return register(
+        IsolatedResource(
+            name=name,
+            create=create,
+            list_url=list_url,
+            detail_url=lambda row: f"{collection}/{row.pk}{slash}",
+            **options,
+        )
+    )
+
+
 def register_page(page: IsolatedPage) -> IsolatedPage:
     PAGES.append(page)
     return page

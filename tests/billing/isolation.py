@@ -9,7 +9,7 @@ from billing import services
 from billing.choices import PaymentMethod
 from billing.models import Invoice
 from tests.billing.helpers import subscribed
-from tests.tenant_isolation import IsolatedResource, register
+from tests.tenant_isolation import register_collection
 
 
 def _invoice(tenant) -> Invoice:
@@ -30,21 +30,15 @@ def _payment(tenant):
     ).payment
 
 
-register(
-    IsolatedResource(
-        name="v1-invoices",
-        create=_invoice,
-        list_url="/api/v1/billing/invoices",
-        detail_url=lambda row: f"/api/v1/billing/invoices/{row.pk}",
-        methods=("GET",),
-    )
+register_collection(
+    "v1-invoices",
+    _invoice,
+    "/api/v1/billing/invoices",
+    methods=("GET",),
 )
-register(
-    IsolatedResource(
-        name="v1-payments",
-        create=_payment,
-        list_url="/api/v1/billing/payments",
-        detail_url=lambda row: f"/api/v1/billing/payments/{row.pk}",
-        methods=("GET",),
-    )
+register_collection(
+    "v1-payments",
+    _payment,
+    "/api/v1/billing/payments",
+    methods=("GET",),
 )

@@ -22,25 +22,20 @@ What it does:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
-from tests.perf.gunicorn_server import gunicorn
+from tests.perf.gunicorn_server import gunicorn, load_data, manage
 
 pytestmark = pytest.mark.perf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("NOC_PERF_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/noc_perf")
 CPES = int(os.environ.get("NOC_PERF_CPES", "100000"))
 REQUESTS = int(os.environ.get("NOC_PERF_REQUESTS", "400"))
@@ -114,16 +109,8 @@ def server():
     env.pop("PYTEST_CURRENT_TEST", None)
     _ensure_database(DATABASE_URL)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO_ROOT, env=env, check=True)
-    loaded = subprocess.run(
-        [sys.executable, "-m", "tests.perf.krill_load", str(CPES)],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    data = json.loads(loaded.stdout.strip().splitlines()[-1])
+    manage(env, "migrate", "-v0")
+    data = load_data(env, "tests.perf.krill_load", CPES)
     print(
         f"\ndata: {data['cpes']} CPEs, {data['subscribers']} subscribers, {data['potses']} POTS lines "
         f"({'loaded' if data['loaded'] else 'reused'} in {time.perf_counter() - t0:.1f} s)"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from billing import services
-from billing.choices import PaymentMethod
 from billing.models import Invoice
-from tests.billing.helpers import subscribed
+from tests.billing.helpers import pay_eur, subscribed
 from tests.tenant_isolation import register_collection
 
 
@@ -20,14 +18,7 @@ def _invoice(tenant) -> Invoice:
 
 def _payment(tenant):
     subscriber = subscribed(tenant, name="Isolation")
-    return services.record_payment(
-        tenant,
-        subscriber=subscriber,
-        amount=Decimal("10.00"),
-        currency="EUR",
-        method=PaymentMethod.CASH,
-        received_on=date(2026, 11, 2),
-    ).payment
+    return pay_eur(tenant, subscriber, "10.00", date(2026, 11, 2)).payment
 
 
 register_collection(

@@ -20,6 +20,7 @@ Run on demand (tests/perf is left out of the default run)::
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
@@ -28,7 +29,7 @@ import httpx
 import pytest
 
 from tests.perf.gunicorn_server import gunicorn, load_data, manage
-from tests.perf.test_krill_api import Result, _ensure_database
+from tests.perf.test_krill_api import Result, _ensure_database, measure
 
 pytestmark = pytest.mark.perf
 
@@ -62,28 +63,11 @@ def server(tmp_path_factory):
 
 
 async def _drive(base: str, cookies: dict, name: str, path: str, n: int, headers: dict | None = None) -> Result:
-    latencies: list[float] = []
-    errors = 0
-    remaining = n
-
+    waiting = itertools.repeat(path, n)
     async with httpx.AsyncClient(
         base_url=base, cookies=cookies, headers=headers or {}, timeout=60.0, trust_env=False
     ) as client:
-
-        async def worker() -> None:
-            nonlocal errors, remaining
-            while remaining > 0:
-                remaining -= 1
-                t0 = time.perf_counter()
-                response = await client.get(path)
-                latencies.append(time.perf_counter() - t0)
-                if response.status_code != 200:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        seconds = time.perf_counter() - started
-    return Result(name, latencies, errors, seconds)
+        return await measure(name, client, lambda: next(waiting, None), CONCURRENCY)
 
 
 def test_device_pages_render_time(server):

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 
 from .choices import SubscriberStatus
 from .models import PotsLine, Subscriber
+
+# What a subscriber search looks in, on the pages and in the v1 API.
+SEARCHED_FIELDS = ("name", "surname", "email", "phone", "external_id", "address")
+
+
+def mentions(word: str) -> Q:
+    """Subscribers whose name, contact details, address or external id contain ``word``."""
+    found = Q()
+    for field in SEARCHED_FIELDS:
+        found |= Q(**{f"{field}__icontains": word})
+    return found
 
 
 class RealmFilterMixin(django_filters.FilterSet):
@@ -79,16 +91,7 @@ class SubscriberPageFilter(django_filters.FilterSet):
             cpes = Cpe.objects.filter(customer=OuterRef("pk")).filter(
                 Q(sn__icontains=word) | Q(cpename__icontains=word)
             )
-            queryset = queryset.filter(
-                Q(name__icontains=word)
-                | Q(surname__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-                | Q(external_id__icontains=word)
-                | Q(address__icontains=word)
-                | Q(city__icontains=word)
-                | Exists(cpes)
-            )
+            queryset = queryset.filter(mentions(word) | Q(city__icontains=word) | Exists(cpes))
         return queryset
 
     def filter_plan(self, queryset, name, value):

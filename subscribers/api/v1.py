@@ -20,6 +20,7 @@ from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, V1Router
 from subscribers import services
 from subscribers.choices import SubscriberStatus
+from subscribers.filters import mentions
 from subscribers.models import Subscriber
 
 from .schema import SUBSCRIBER_EXAMPLE, SUBSCRIBER_PAGE_EXAMPLE
@@ -91,14 +92,7 @@ class V1SubscriberFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         q = Q()
         for term in value.split():
-            q &= (
-                Q(name__icontains=term)
-                | Q(surname__icontains=term)
-                | Q(email__icontains=term)
-                | Q(phone__icontains=term)
-                | Q(address__icontains=term)
-                | Q(external_id__icontains=term)
-            )
+            q &= mentions(term)
         return queryset.filter(q)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from portal.pages import SEARCH_WORDS, contains_any
+
 from .choices import SubscriberStatus
 from .models import PotsLine, Subscriber
 
@@ -14,10 +16,7 @@ SEARCHED_FIELDS = ("name", "surname", "email", "phone", "external_id", "address"
 
 def mentions(word: str) -> Q:
     """Subscribers whose name, contact details, address or external id contain ``word``."""
-    found = Q()
-    for field in SEARCHED_FIELDS:
-        found |= Q(**{f"{field}__icontains": word})
-    return found
+    return contains_any(word, SEARCHED_FIELDS)
 
 
 class RealmFilterMixin(django_filters.FilterSet):
@@ -87,7 +86,7 @@ class SubscriberPageFilter(django_filters.FilterSet):
 
         from devices.models import Cpe
 
-        for word in value.split()[:6]:
+        for word in value.split()[:SEARCH_WORDS]:
             cpes = Cpe.objects.filter(customer=OuterRef("pk")).filter(
                 Q(sn__icontains=word) | Q(cpename__icontains=word)
             )

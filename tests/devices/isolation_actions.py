@@ -26,8 +26,8 @@ register_collection(
     _action,
     "/api/v2/isp/actions/",
     methods=("GET",),
-    extra_urls=(lambda row: f"/api/v2/isp/actions/{row.pk}/steps",),
-    action_urls=(lambda row: f"/api/v2/isp/actions/{row.pk}/cancel",),
+    subresources=("steps",),
+    row_actions=("cancel",),
 )
 
 register_collection(
@@ -35,7 +35,7 @@ register_collection(
     _batch,
     "/api/v2/isp/action_batches/",
     methods=("GET",),
-    action_urls=(lambda row: f"/api/v2/isp/action_batches/{row.pk}/cancel",),
+    row_actions=("cancel",),
 )
 
 register(

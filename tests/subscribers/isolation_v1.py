@@ -11,8 +11,5 @@ register_collection(
     "/api/v1/subscribers",
     write_payload={"city": "Elsewhere"},
     methods=("GET", "PATCH", "DELETE"),
-    action_urls=(
-        lambda row: f"/api/v1/subscribers/{row.pk}/suspend",
-        lambda row: f"/api/v1/subscribers/{row.pk}/activate",
-    ),
+    row_actions=("suspend", "activate"),
 )

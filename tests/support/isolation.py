@@ -14,5 +14,5 @@ register_collection(
     "/api/v1/support/tickets",
     write_payload={"status": "closed"},
     methods=("GET", "PATCH"),
-    extra_urls=(lambda row: f"/api/v1/support/tickets/{row.pk}/comments",),
+    subresources=("comments",),
 )

@@ -288,15 +288,19 @@ class CpeViewSet(WrittenByServicesMixin, CpeActionsMixin, KrillViewSetMixin, Ten
     def _nested(self, serializer_class, instance, **kwargs):
         return serializer_class(instance, context=self.get_serializer_context(), krill_nested=True, **kwargs).data
 
+    def _one_link(self, serializer_class, field: str, missing: str) -> Response:
+        """The CPE's one related row (``field``) as Krill nests it; 404 with ``missing`` when there is none."""
+        cpe = self.get_object()
+        if getattr(cpe, f"{field}_id") is None:
+            raise NotFound(missing)
+        return Response(self._nested(serializer_class, getattr(cpe, field)))
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's customer (Krill customer record)")
     @action(detail=True, methods=["get"], url_path="customer", url_name="customer")
     def link_customer(self, request, pk=None):
         from subscribers.api.v2 import CustomerSerializer
 
-        cpe = self.get_object()
-        if cpe.customer_id is None:
-            raise NotFound("This CPE has no customer.")
-        return Response(self._nested(CustomerSerializer, cpe.customer))
+        return self._one_link(CustomerSerializer, "customer", "This CPE has no customer.")
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's POTS lines (paginated)")
     @action(detail=True, methods=["get"], url_path="potses", url_name="potses")
@@ -316,10 +320,7 @@ class CpeViewSet(WrittenByServicesMixin, CpeActionsMixin, KrillViewSetMixin, Ten
     @extend_schema(responses={200: ServiceProfileSerializer}, summary="The CPE's service profile")
     @action(detail=True, methods=["get"], url_path="profile", url_name="profile")
     def link_profile(self, request, pk=None):
-        cpe = self.get_object()
-        if cpe.profile_id is None:
-            raise NotFound("This CPE has no service profile.")
-        return Response(self._nested(ServiceProfileSerializer, cpe.profile))
+        return self._one_link(ServiceProfileSerializer, "profile", "This CPE has no service profile.")
 
     @extend_schema(responses={200: LINKS_SCHEMA}, summary="The CPE's _links")
     @action(detail=True, methods=["get"], url_path="links", url_name="links")

@@ -236,20 +236,13 @@ class CpeSerializer(KrillModelSerializer):
         value = value.strip()
         if not value:
             raise serializers.ValidationError("The serial number may not be blank.")
-        clash = Cpe.objects.for_tenant(self.context["tenant"]).filter(sn=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        if self.taken(Cpe.objects.for_tenant(self.context["tenant"]).filter(sn=value)):
             raise serializers.ValidationError(f"A CPE with serial number {value} already exists.")
         return value
 
     def validate_cpename(self, value: str) -> str:
-        if value:
-            clash = Cpe.objects.for_tenant(self.context["tenant"]).filter(cpename=value)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError(f"A CPE named {value} already exists.")
+        if value and self.taken(Cpe.objects.for_tenant(self.context["tenant"]).filter(cpename=value)):
+            raise serializers.ValidationError(f"A CPE named {value} already exists.")
         return value
 
     def validate_mac(self, value):

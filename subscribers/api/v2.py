@@ -110,19 +110,11 @@ class PotsLineSerializer(KrillModelSerializer):
     def validate(self, attrs):
         cpe = attrs.get("cpe", getattr(self.instance, "cpe", None))
         order = attrs.get("order", getattr(self.instance, "order", None))
-        if cpe is not None and order:
-            clash = PotsLine.objects.filter(cpe=cpe, order=order)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError({"order": [f"CPE {cpe} already has a line number {order}."]})
+        if cpe is not None and order and self.taken(PotsLine.objects.filter(cpe=cpe, order=order)):
+            raise serializers.ValidationError({"order": [f"CPE {cpe} already has a line number {order}."]})
         lineid = attrs.get("lineid")
-        if lineid:
-            clash = PotsLine.objects.for_tenant(self.context["tenant"]).filter(lineid=lineid)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError({"lineid": ["A line with this lineid already exists."]})
+        if lineid and self.taken(PotsLine.objects.for_tenant(self.context["tenant"]).filter(lineid=lineid)):
+            raise serializers.ValidationError({"lineid": ["A line with this lineid already exists."]})
         return attrs
 
 

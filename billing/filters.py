@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
+
+from portal.pages import matching_every_word
 
 from .choices import InvoiceStatus
 from .models import Invoice, Payment
@@ -28,11 +29,7 @@ class InvoicePageFilter(django_filters.FilterSet):
         fields = ["q", "status", "period", "subscriber"]
 
     def search(self, queryset, name, value):
-        for word in value.split()[:6]:
-            queryset = queryset.filter(
-                Q(number__icontains=word) | Q(subscriber__name__icontains=word) | Q(subscriber__surname__icontains=word)
-            )
-        return queryset
+        return matching_every_word(queryset, value, ("number", "subscriber__name", "subscriber__surname"))
 
     def filter_status(self, queryset, name, value):
         if value == OVERDUE:
@@ -56,10 +53,4 @@ class PaymentPageFilter(django_filters.FilterSet):
         fields = ["q", "subscriber"]
 
     def search(self, queryset, name, value):
-        for word in value.split()[:6]:
-            queryset = queryset.filter(
-                Q(reference__icontains=word)
-                | Q(subscriber__name__icontains=word)
-                | Q(subscriber__surname__icontains=word)
-            )
-        return queryset
+        return matching_every_word(queryset, value, ("reference", "subscriber__name", "subscriber__surname"))

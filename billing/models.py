@@ -19,12 +19,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from portal.models import TenantOwned
+from portal.models import TenantOwned, acting_user
 
 from .choices import BillingPeriod, InvoiceStatus, PaymentMethod
 
@@ -108,14 +107,7 @@ class BillingRun(TenantOwned):
 
     period_start = models.DateField("period start")
     period_end = models.DateField("period end")
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="started by",
-    )
+    started_by = acting_user("started by")
     trigger = models.CharField("triggered by", max_length=120, blank=True)
     created_count = models.PositiveIntegerField("invoices created", default=0)
     already_invoiced_count = models.PositiveIntegerField("already invoiced", default=0)
@@ -252,14 +244,7 @@ class Payment(TenantOwned):
     idempotency_key = models.CharField("idempotency key", max_length=255, blank=True)
     # SHA-256 of the canonical request body: same key + other body is a conflict.
     request_fingerprint = models.CharField("request fingerprint", max_length=64, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="recorded by",
-    )
+    recorded_by = acting_user("recorded by")
     created = models.DateTimeField("recorded", auto_now_add=True)
 
     history = HistoricalRecords()

@@ -183,6 +183,22 @@ class TenantOwned(models.Model):
         abstract = True
 
 
+def acting_user(verbose_name: str, related_name: str = "+") -> models.ForeignKey:
+    """The portal user who did something to a row (started, recorded, requested...).
+
+    Optional, and kept as ``NULL`` when the user is deleted: the row's history
+    outlives the people who made it.
+    """
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name=related_name,
+        verbose_name=verbose_name,
+    )
+
+
 class TaskDelivery(models.Model):
     """How many times a Celery task id has started without finishing.
 

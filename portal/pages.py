@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_vary_headers
@@ -203,6 +204,27 @@ class FilteredListView(TenantViewMixin, HtmxPartialMixin, ListView):
         context["filter"] = self.filterset
         context["filtered"] = self.is_filtered()
         return context
+
+
+# --- search boxes -----------------------------------------------------------------------
+
+# A search box looks at this many words at most: each one adds a filter.
+SEARCH_WORDS = 6
+
+
+def contains_any(word: str, fields: Iterable[str]) -> Q:
+    """Rows where one of ``fields`` contains ``word`` (case-insensitive)."""
+    found = Q()
+    for field in fields:
+        found |= Q(**{f"{field}__icontains": word})
+    return found
+
+
+def matching_every_word(queryset, value: str, fields: Iterable[str]):
+    """``queryset`` narrowed to rows where each word of ``value`` is in one of ``fields``."""
+    for word in value.split()[:SEARCH_WORDS]:
+        queryset = queryset.filter(contains_any(word, fields))
+    return queryset
 
 
 # --- actions and forms ------------------------------------------------------------------

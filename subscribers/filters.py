@@ -5,9 +5,19 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from portal.pages import SEARCH_WORDS, contains_any
+
 from . import extensions
 from .choices import SubscriberStatus
 from .models import PotsLine, Subscriber
+
+# What a subscriber search looks in, on the pages and in the v1 API.
+SEARCHED_FIELDS = ("name", "surname", "email", "phone", "external_id", "address")
+
+
+def mentions(word: str) -> Q:
+    """Subscribers whose name, contact details, address or external id contain ``word``."""
+    return contains_any(word, SEARCHED_FIELDS)
 
 
 class RealmFilterMixin(django_filters.FilterSet):
@@ -74,16 +84,8 @@ class SubscriberPageFilter(django_filters.FilterSet):
         fields = ["q", "status", "plan"]
 
     def search(self, queryset, name, value):
-        for word in value.split()[:6]:
-            match = (
-                Q(name__icontains=word)
-                | Q(surname__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-                | Q(external_id__icontains=word)
-                | Q(address__icontains=word)
-                | Q(city__icontains=word)
-            )
+        for word in value.split()[:SEARCH_WORDS]:
+            match = mentions(word) | Q(city__icontains=word)
             for other in extensions.search_matches(word):  # e.g. devices: a CPE's serial or name
                 match |= other
             queryset = queryset.filter(match)

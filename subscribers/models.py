@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from portal.crypto import EncryptedTextField
-from portal.models import TenantOwned
+from portal.models import TenantOwned, acting_user
 
 from .choices import (
     Dtmf,
@@ -121,14 +120,7 @@ class ServiceEvent(TenantOwned):
     kind = models.CharField("kind", max_length=16, choices=ServiceEventKind.choices)
     reason = models.CharField("reason", max_length=16, choices=ServiceEventReason.choices)
     detail = models.CharField("detail", max_length=255, blank=True)
-    triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="triggered by",
-    )
+    triggered_by = acting_user("triggered by")
     processed = models.BooleanField("processed by the network", default=False)
     processed_at = models.DateTimeField("processed", null=True, blank=True)
     created = models.DateTimeField("created", auto_now_add=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+
+from portal.pages import matching_every_word
 
 from .choices import TicketPriority
 from .models import Ticket
@@ -23,10 +24,4 @@ class TicketQueueFilter(django_filters.FilterSet):
         value = value.strip()
         if value.lstrip("#").isdigit():
             return queryset.filter(pk=int(value.lstrip("#")))
-        for word in value.split()[:6]:
-            queryset = queryset.filter(
-                Q(subject__icontains=word)
-                | Q(subscriber__name__icontains=word)
-                | Q(subscriber__surname__icontains=word)
-            )
-        return queryset
+        return matching_every_word(queryset, value, ("subject", "subscriber__name", "subscriber__surname"))

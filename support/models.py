@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from portal.models import TenantOwned
+from portal.models import TenantOwned, acting_user
 from subscribers.models import Subscriber
 
 from .choices import TicketEventKind, TicketPriority, TicketStatus
@@ -34,22 +34,8 @@ class Ticket(TenantOwned):
     priority = models.CharField(
         "priority", max_length=16, choices=TicketPriority.choices, default=TicketPriority.NORMAL
     )
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="assigned_tickets",
-        verbose_name="assignee",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="created by",
-    )
+    assignee = acting_user("assignee", related_name="assigned_tickets")
+    created_by = acting_user("created by")
     created = models.DateTimeField("created", auto_now_add=True)
     updated = models.DateTimeField("updated", auto_now=True)
     first_response_at = models.DateTimeField("first response", null=True, blank=True)

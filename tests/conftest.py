@@ -34,29 +34,21 @@ def _member(username, tenant, role):
     return user
 
 
-@pytest.fixture
-def admin_user(tenant_a):
-    return _member("alice-admin", tenant_a, Role.ADMIN)
+def _tenant_a_member(username: str, role: Role):
+    """A fixture: a user of tenant A with that one role."""
+
+    @pytest.fixture
+    def member(tenant_a):
+        return _member(username, tenant_a, role)
+
+    return member
 
 
-@pytest.fixture
-def noc_user(tenant_a):
-    return _member("nora-noc", tenant_a, Role.NOC)
-
-
-@pytest.fixture
-def support_user(tenant_a):
-    return _member("sid-support", tenant_a, Role.SUPPORT)
-
-
-@pytest.fixture
-def billing_user(tenant_a):
-    return _member("bea-billing", tenant_a, Role.BILLING)
-
-
-@pytest.fixture
-def readonly_user(tenant_a):
-    return _member("ray-readonly", tenant_a, Role.READONLY)
+admin_user = _tenant_a_member("alice-admin", Role.ADMIN)
+noc_user = _tenant_a_member("nora-noc", Role.NOC)
+support_user = _tenant_a_member("sid-support", Role.SUPPORT)
+billing_user = _tenant_a_member("bea-billing", Role.BILLING)
+readonly_user = _tenant_a_member("ray-readonly", Role.READONLY)
 
 
 @pytest.fixture

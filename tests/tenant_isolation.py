@@ -102,6 +102,38 @@ def register(resource: IsolatedResource) -> IsolatedResource:
     return resource
 
 
+def register_collection(
+    name: str,
+    create: Callable[[Any], Any],
+    list_url: str,
+    *,
+    subresources: tuple[str, ...] = (),
+    row_actions: tuple[str, ...] = (),
+    **options: Any,
+) -> IsolatedResource:
+    """Register a resource whose rows live under its list URL: ``<list_url>/<pk>`` (with the list's trailing slash).
+
+    ``subresources`` (GET) and ``row_actions`` (POST) are path segments after
+    the row: ``<list_url>/<pk>/<segment>``.
+    """
+    collection, slash = list_url.rstrip("/"), "/" if list_url.endswith("/") else ""
+
+    def under_row(segments: tuple[str, ...]) -> tuple[Callable[[Any], str], ...]:
+        return tuple((lambda row, segment=segment: f"{collection}/{row.pk}/{segment}") for segment in segments)
+
+    options["extra_urls"] = (*options.get("extra_urls", ()), *under_row(subresources))
+    options["action_urls"] = (*options.get("action_urls", ()), *under_row(row_actions))
+    return register(
+        IsolatedResource(
+            name=name,
+            create=create,
+            list_url=list_url,
+            detail_url=lambda row: f"{collection}/{row.pk}{slash}",
+            **options,
+        )
+    )
+
+
 def register_page(page: IsolatedPage) -> IsolatedPage:
     PAGES.append(page)
     return page

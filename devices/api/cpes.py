@@ -29,8 +29,7 @@ from devices.api.monitoring import livestatus, monitoring_info, open_alerts_of
 from devices.api.schema import NOT_IMPLEMENTED, cpe_schema_view
 from devices.filters import CpeFilter
 from devices.models import Cpe, DeviceModel, ServiceProfile
-from portal.api.errors import Conflict
-from portal.api.gate import TenantModelViewSet
+from portal.api.gate import TenantModelViewSet, WrittenByServicesMixin
 from portal.api.krill import (
     Join,
     KrillModelSerializer,
@@ -116,6 +115,20 @@ LINKS_SCHEMA = inline_serializer(
 )
 
 
+# Fields Krill does not have: answered only when named in ``attrs``.
+PORTAL_EXTENSIONS = (
+    "family",
+    "management_address",
+    "management_port",
+    "management_scheme",
+    "management_username",
+    "management_password",
+    "tls_verify",
+    "tls_ca_pem",
+    "tls_fingerprint_sha256",
+)
+
+
 class CpeSerializer(KrillModelSerializer):
     """Krill's CPE record (sorted keys, as Krill answers) plus opt-in management fields."""
 
@@ -135,17 +148,7 @@ class CpeSerializer(KrillModelSerializer):
     wifi_password = SecretField()
     management_password = SecretField()
 
-    krill_extra_fields = (
-        "family",
-        "management_address",
-        "management_port",
-        "management_scheme",
-        "management_username",
-        "management_password",
-        "tls_verify",
-        "tls_ca_pem",
-        "tls_fingerprint_sha256",
-    )
+    krill_extra_fields = PORTAL_EXTENSIONS
     krill_joins = {
         "customer": Join(
             "subscribers.api.v2.CustomerSerializer", permission="subscribers.view", select_related=("customer",)
@@ -216,15 +219,7 @@ class CpeSerializer(KrillModelSerializer):
             "wifi_profile",
             "wifi_ssid",
             # portal extensions (answered when named in attrs)
-            "family",
-            "management_address",
-            "management_port",
-            "management_scheme",
-            "management_username",
-            "management_password",
-            "tls_verify",
-            "tls_ca_pem",
-            "tls_fingerprint_sha256",
+            *PORTAL_EXTENSIONS,
         ]
         read_only_fields = ["id", "created", "updated", "tech_updated"]
 
@@ -243,20 +238,13 @@ class CpeSerializer(KrillModelSerializer):
         value = value.strip()
         if not value:
             raise serializers.ValidationError("The serial number may not be blank.")
-        clash = Cpe.objects.for_tenant(self.context["tenant"]).filter(sn=value)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
+        if self.taken(Cpe.objects.for_tenant(self.context["tenant"]).filter(sn=value)):
             raise serializers.ValidationError(f"A CPE with serial number {value} already exists.")
         return value
 
     def validate_cpename(self, value: str) -> str:
-        if value:
-            clash = Cpe.objects.for_tenant(self.context["tenant"]).filter(cpename=value)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError(f"A CPE named {value} already exists.")
+        if value and self.taken(Cpe.objects.for_tenant(self.context["tenant"]).filter(cpename=value)):
+            raise serializers.ValidationError(f"A CPE named {value} already exists.")
         return value
 
     def validate_mac(self, value):
@@ -291,7 +279,7 @@ class CpeSerializer(KrillModelSerializer):
 
 
 @cpe_schema_view(example_links=cpe_links(350))
-class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
+class CpeViewSet(WrittenByServicesMixin, CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill CPEs: the subscriber's devices (ONTs, routers, phones)."""
 
     queryset = Cpe.objects.all()
@@ -301,31 +289,25 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     list_select_related = ("model",)
     # Viewset action (method) name → permission: the method is named after Krill's path segment.
     action_permissions = {path: f"devices.action.{kind}" for kind, path in CPE_ACTIONS.items()}
-
-    def perform_create(self, serializer):
-        try:
-            serializer.instance = services.create_cpe(tenant=self.request.tenant, data=serializer.validated_data)
-        except addresses.AddressInUse as exc:
-            raise Conflict(str(exc)) from exc
-
-    def perform_update(self, serializer):
-        try:
-            serializer.instance = services.update_cpe(serializer.instance, serializer.validated_data)
-        except addresses.AddressInUse as exc:
-            raise Conflict(str(exc)) from exc
+    writes = (services.create_cpe, services.update_cpe)
+    conflicts = (addresses.AddressInUse,)
 
     # -- data links ---------------------------------------------------------------
 
     def _nested(self, serializer_class, instance, **kwargs):
         return serializer_class(instance, context=self.get_serializer_context(), krill_nested=True, **kwargs).data
 
+    def _one_link(self, serializer_class, field: str, missing: str) -> Response:
+        """The CPE's one related row (``field``) as Krill nests it; 404 with ``missing`` when there is none."""
+        cpe = self.get_object()
+        if getattr(cpe, f"{field}_id") is None:
+            raise NotFound(missing)
+        return Response(self._nested(serializer_class, getattr(cpe, field)))
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's customer (Krill customer record)")
     @action(detail=True, methods=["get"], url_path="customer", url_name="customer")
     def link_customer(self, request, pk=None):
-        cpe = self.get_object()
-        if cpe.customer_id is None:
-            raise NotFound("This CPE has no customer.")
-        return Response(self._nested(CustomerSerializer, cpe.customer))
+        return self._one_link(CustomerSerializer, "customer", "This CPE has no customer.")
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The CPE's POTS lines (paginated)")
     @action(detail=True, methods=["get"], url_path="potses", url_name="potses")
@@ -343,10 +325,7 @@ class CpeViewSet(CpeActionsMixin, KrillViewSetMixin, TenantModelViewSet):
     @extend_schema(responses={200: ServiceProfileSerializer}, summary="The CPE's service profile")
     @action(detail=True, methods=["get"], url_path="profile", url_name="profile")
     def link_profile(self, request, pk=None):
-        cpe = self.get_object()
-        if cpe.profile_id is None:
-            raise NotFound("This CPE has no service profile.")
-        return Response(self._nested(ServiceProfileSerializer, cpe.profile))
+        return self._one_link(ServiceProfileSerializer, "profile", "This CPE has no service profile.")
 
     @extend_schema(responses={200: LINKS_SCHEMA}, summary="The CPE's _links")
     @action(detail=True, methods=["get"], url_path="links", url_name="links")

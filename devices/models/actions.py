@@ -16,11 +16,10 @@ and no transaction stays open during device I/O. The logic is in
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from portal.models import TenantOwned
+from portal.models import TenantOwned, acting_user
 
 from ..choices import ActionKind, ActionSource, ActionStatus, StepLevel
 
@@ -33,14 +32,7 @@ class ActionBatch(TenantOwned):
     kind = models.CharField("kind", max_length=16, choices=ActionKind.choices)
     params = models.JSONField("parameters", default=dict, blank=True)
     source = models.CharField("source", max_length=16, choices=ActionSource.choices, default=ActionSource.API)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="requested by",
-    )
+    requested_by = acting_user("requested by")
     requested_from = models.CharField("requested from", max_length=120, blank=True)
     # The selection as asked for: {"cpes": [ids]} or {"filter": {...}}.
     selection = models.JSONField("selection", default=dict, blank=True)
@@ -69,14 +61,7 @@ class DeviceAction(TenantOwned):
     kind = models.CharField("kind", max_length=16, choices=ActionKind.choices)
     params = models.JSONField("parameters", default=dict, blank=True)
     source = models.CharField("source", max_length=16, choices=ActionSource.choices, default=ActionSource.API)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="requested by",
-    )
+    requested_by = acting_user("requested by")
     # Client address (UI/API) or the schedule's/batch's name: "from where" it was asked.
     requested_from = models.CharField("requested from", max_length=120, blank=True)
     idempotency_key = models.CharField("idempotency key", max_length=255, blank=True)

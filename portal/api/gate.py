@@ -10,9 +10,14 @@ answers 404 exactly like a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
+
 from rest_framework import viewsets
 from rest_framework.permissions import SAFE_METHODS
 
+from .errors import Conflict
 from .permissions import TenantGate, TenantHeaderRequired, resolve_api_tenant
 
 __all__ = [
@@ -21,6 +26,7 @@ __all__ = [
     "TenantModelViewSet",
     "TenantReadOnlyViewSet",
     "TenantScopedMixin",
+    "WrittenByServicesMixin",
     "resolve_api_tenant",
 ]
 
@@ -64,6 +70,37 @@ class TenantScopedMixin:
 
     def perform_create(self, serializer):
         serializer.save(tenant=self.request.tenant)
+
+
+class WrittenByServicesMixin:
+    """Creates and updates go through the app's services; the viewset only validates.
+
+    ``writes`` is ``(create, update)``: ``create(tenant=, data=)`` and
+    ``update(instance, data)``, each returning the saved row. List it before
+    :class:`TenantModelViewSet` so that it replaces the gate's plain save.
+    ``conflicts`` names the service errors that mean "taken by something
+    else" (e.g. a device address another tenant uses): they answer 409.
+    """
+
+    writes: tuple[Callable[..., Any], Callable[..., Any]]
+    conflicts: tuple[type[Exception], ...] = ()
+
+    def perform_create(self, serializer):
+        create, _update = self.writes
+        with self._conflicts_answer_409():
+            serializer.instance = create(tenant=self.request.tenant, data=serializer.validated_data)
+
+    def perform_update(self, serializer):
+        _create, update = self.writes
+        with self._conflicts_answer_409():
+            serializer.instance = update(serializer.instance, serializer.validated_data)
+
+    @contextmanager
+    def _conflicts_answer_409(self):
+        try:
+            yield
+        except self.conflicts as exc:
+            raise Conflict(str(exc)) from exc
 
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):

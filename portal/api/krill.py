@@ -256,6 +256,12 @@ class KrillModelSerializer(serializers.ModelSerializer):
                 data = {k: v for k, v in data.items() if not (k in secret_names and v == SECRET_MASK)}
         return super().to_internal_value(data)
 
+    def taken(self, rows) -> bool:
+        """Whether ``rows`` holds a row other than the one being updated (a uniqueness check)."""
+        if self.instance is not None:
+            rows = rows.exclude(pk=self.instance.pk)
+        return rows.exists()
+
 
 def _scope_related_field(f: serializers.Field, tenant) -> None:
     relation = f.child_relation if isinstance(f, ManyRelatedField) else f

@@ -18,6 +18,7 @@ from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, V1Router
 from subscribers import extensions, services
 from subscribers.choices import SubscriberStatus
+from subscribers.filters import mentions
 from subscribers.models import Subscriber
 
 from .schema import SUBSCRIBER_EXAMPLE, SUBSCRIBER_PAGE_EXAMPLE
@@ -89,14 +90,7 @@ class V1SubscriberFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         q = Q()
         for term in value.split():
-            q &= (
-                Q(name__icontains=term)
-                | Q(surname__icontains=term)
-                | Q(email__icontains=term)
-                | Q(phone__icontains=term)
-                | Q(address__icontains=term)
-                | Q(external_id__icontains=term)
-            )
+            q &= mentions(term)
         return queryset.filter(q)
 
 
@@ -139,6 +133,12 @@ class SubscriberViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
         # Re-read through the annotated queryset so plan/balance are current.
         return Response(self.get_serializer(self.get_queryset().get(pk=subscriber.pk)).data)
 
+    def _change_status(self, change, detail: str) -> Response:
+        """Deactivate, activate or suspend the subscriber of the URL through its service."""
+        subscriber = self.get_object()
+        change(subscriber, by=self.request.user, detail=detail)
+        return self._answer(subscriber)
+
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -148,23 +148,17 @@ class SubscriberViewSet(V1Mixin, TenantScopedMixin, viewsets.ModelViewSet):
         return response
 
     def destroy(self, request, *args, **kwargs):
-        subscriber = self.get_object()
-        services.deactivate_subscriber(subscriber, by=request.user, detail="deactivated through API v1")
-        return self._answer(subscriber)
+        return self._change_status(services.deactivate_subscriber, "deactivated through API v1")
 
     @extend_schema(summary="Activate a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
     @action(detail=True, methods=["post"])
     def activate(self, request, *args, **kwargs):
-        subscriber = self.get_object()
-        services.activate_subscriber(subscriber, by=request.user, detail="activated through API v1")
-        return self._answer(subscriber)
+        return self._change_status(services.activate_subscriber, "activated through API v1")
 
     @extend_schema(summary="Suspend a subscriber connection", request=None, responses={200: V1SubscriberSerializer})
     @action(detail=True, methods=["post"])
     def suspend(self, request, *args, **kwargs):
-        subscriber = self.get_object()
-        services.suspend_subscriber(subscriber, by=request.user, detail="suspended through API v1")
-        return self._answer(subscriber)
+        return self._change_status(services.suspend_subscriber, "suspended through API v1")
 
 
 router = V1Router()

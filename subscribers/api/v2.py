@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from portal.api.gate import TenantModelViewSet
+from portal.api.gate import TenantModelViewSet, WrittenByServicesMixin
 from portal.api.krill import KrillModelSerializer, KrillViewSetMixin, SecretField
 from subscribers import extensions, services
 from subscribers.filters import CustomerFilter, PotsLineFilter
@@ -97,49 +97,31 @@ class PotsLineSerializer(KrillModelSerializer):
     def validate(self, attrs):
         cpe = attrs.get("cpe", getattr(self.instance, "cpe", None))
         order = attrs.get("order", getattr(self.instance, "order", None))
-        if cpe is not None and order:
-            clash = PotsLine.objects.filter(cpe=cpe, order=order)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError({"order": [f"CPE {cpe} already has a line number {order}."]})
+        if cpe is not None and order and self.taken(PotsLine.objects.filter(cpe=cpe, order=order)):
+            raise serializers.ValidationError({"order": [f"CPE {cpe} already has a line number {order}."]})
         lineid = attrs.get("lineid")
-        if lineid:
-            clash = PotsLine.objects.for_tenant(self.context["tenant"]).filter(lineid=lineid)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError({"lineid": ["A line with this lineid already exists."]})
+        if lineid and self.taken(PotsLine.objects.for_tenant(self.context["tenant"]).filter(lineid=lineid)):
+            raise serializers.ValidationError({"lineid": ["A line with this lineid already exists."]})
         return attrs
 
 
 @customer_schema_view
-class CustomerViewSet(KrillViewSetMixin, TenantModelViewSet):
+class CustomerViewSet(WrittenByServicesMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill customers (our subscribers)."""
 
     queryset = Subscriber.objects.all()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     permission_area = "subscribers"
-
-    def perform_create(self, serializer):
-        serializer.instance = services.create_subscriber(tenant=self.request.tenant, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_subscriber(serializer.instance, serializer.validated_data)
+    writes = (services.create_subscriber, services.update_subscriber)
 
 
 @pots_line_schema_view
-class PotsLineViewSet(KrillViewSetMixin, TenantModelViewSet):
+class PotsLineViewSet(WrittenByServicesMixin, KrillViewSetMixin, TenantModelViewSet):
     """Krill potses: telephone lines on CPEs (``lineid`` defaults to ``<cpename>-<order>``)."""
 
     queryset = PotsLine.objects.all()
     serializer_class = PotsLineSerializer
     filterset_class = PotsLineFilter
     permission_area = "subscribers"
-
-    def perform_create(self, serializer):
-        serializer.instance = services.create_pots_line(tenant=self.request.tenant, data=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = services.update_pots_line(serializer.instance, serializer.validated_data)
+    writes = (services.create_pots_line, services.update_pots_line)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from billing import services
+from billing.choices import PaymentMethod
 from billing.models import Plan, Subscription
 from subscribers.models import Subscriber
 
@@ -37,3 +39,16 @@ def subscribed(tenant, plan=None, start: date = date(2026, 1, 1), end: date | No
     subscriber = make_subscriber(tenant, **extra)
     subscribe(subscriber, plan or make_plan(tenant), start, end)
     return subscriber
+
+
+def pay_eur(tenant, subscriber, amount: str, received_on: date, method: str = PaymentMethod.CASH, **extra):
+    """``services.record_payment`` of ``amount`` euros; ``extra`` as the service takes it (``by``, ``reference``)."""
+    return services.record_payment(
+        tenant,
+        subscriber=subscriber,
+        amount=Decimal(amount),
+        currency="EUR",
+        method=method,
+        received_on=received_on,
+        **extra,
+    )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from billing import services
-from billing.choices import PaymentMethod
 from billing.models import Invoice
-from tests.billing.helpers import subscribed
-from tests.tenant_isolation import IsolatedResource, register
+from tests.billing.helpers import pay_eur, subscribed
+from tests.tenant_isolation import register_collection
 
 
 def _invoice(tenant) -> Invoice:
@@ -20,31 +18,18 @@ def _invoice(tenant) -> Invoice:
 
 def _payment(tenant):
     subscriber = subscribed(tenant, name="Isolation")
-    return services.record_payment(
-        tenant,
-        subscriber=subscriber,
-        amount=Decimal("10.00"),
-        currency="EUR",
-        method=PaymentMethod.CASH,
-        received_on=date(2026, 11, 2),
-    ).payment
+    return pay_eur(tenant, subscriber, "10.00", date(2026, 11, 2)).payment
 
 
-register(
-    IsolatedResource(
-        name="v1-invoices",
-        create=_invoice,
-        list_url="/api/v1/billing/invoices",
-        detail_url=lambda row: f"/api/v1/billing/invoices/{row.pk}",
-        methods=("GET",),
-    )
+register_collection(
+    "v1-invoices",
+    _invoice,
+    "/api/v1/billing/invoices",
+    methods=("GET",),
 )
-register(
-    IsolatedResource(
-        name="v1-payments",
-        create=_payment,
-        list_url="/api/v1/billing/payments",
-        detail_url=lambda row: f"/api/v1/billing/payments/{row.pk}",
-        methods=("GET",),
-    )
+register_collection(
+    "v1-payments",
+    _payment,
+    "/api/v1/billing/payments",
+    methods=("GET",),
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 import pytest
 from django.db import connection, connections
@@ -18,7 +17,7 @@ from django.db import connection, connections
 from billing import services
 from billing.choices import PaymentMethod
 from billing.models import Invoice, InvoiceNumberSequence, Payment
-from tests.billing.helpers import make_plan, subscribed
+from tests.billing.helpers import make_plan, pay_eur, subscribed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -74,13 +73,12 @@ def test_concurrent_replays_of_one_idempotency_key_record_one_payment(tenant_a):
     body = {"subscriber": subscriber.pk, "amount": "25.00"}
 
     def replay(_i: int):
-        return services.record_payment(
+        return pay_eur(
             tenant_a,
-            subscriber=subscriber,
-            amount=Decimal("25.00"),
-            currency="EUR",
+            subscriber,
+            "25.00",
+            date(2026, 12, 2),
             method=PaymentMethod.CARD,
-            received_on=date(2026, 12, 2),
             idempotency_key="crm-7f3a",
             fingerprint=services.request_fingerprint(body),
         )

@@ -14,7 +14,7 @@ from billing.tasks import run_dunning
 from subscribers.choices import ServiceEventKind, ServiceEventReason, SubscriberStatus
 from subscribers.models import ServiceEvent
 from subscribers.services import deactivate_subscriber, suspend_subscriber
-from tests.billing.helpers import make_plan, make_subscriber, subscribe, subscribed
+from tests.billing.helpers import make_plan, make_subscriber, pay_eur, subscribe, subscribed
 
 NOV_ISSUE = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -23,13 +23,12 @@ pytestmark = pytest.mark.django_db
 
 def pay(tenant, subscriber, amount, key="", body=None, on=date(2026, 12, 5)):
     body = body or {"subscriber": subscriber.pk, "amount": amount}
-    return services.record_payment(
+    return pay_eur(
         tenant,
-        subscriber=subscriber,
-        amount=Decimal(amount),
-        currency="EUR",
+        subscriber,
+        amount,
+        on,
         method=PaymentMethod.BANK_TRANSFER,
-        received_on=on,
         reference="TRX-1",
         idempotency_key=key,
         fingerprint=services.request_fingerprint(body),
@@ -217,15 +216,7 @@ class TestDunning:
         pay(tenant_a, subscriber, "20.00")  # partial: still in arrears
         subscriber.refresh_from_db()
         assert subscriber.status == SubscriberStatus.SUSPENDED
-        services.record_payment(
-            tenant_a,
-            subscriber=subscriber,
-            amount=Decimal("16.00"),
-            currency="EUR",
-            method=PaymentMethod.CASH,
-            received_on=date(2026, 12, 11),
-            by=billing_user,
-        )
+        pay_eur(tenant_a, subscriber, "16.00", date(2026, 12, 11), by=billing_user)
         subscriber.refresh_from_db()
         assert subscriber.status == SubscriberStatus.ACTIVE
         restore = ServiceEvent.objects.filter(subscriber=subscriber).first()

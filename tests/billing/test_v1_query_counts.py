@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing import services
-from billing.choices import PaymentMethod
 from support.models import Ticket
-from tests.billing.helpers import make_plan, subscribed
+from tests.billing.helpers import make_plan, pay_eur, subscribed
 
 pytestmark = pytest.mark.django_db
 
@@ -23,14 +21,7 @@ def add_rows(tenant, support_user, n: int) -> None:
     plan = make_plan(tenant)
     for i in range(n):
         subscriber = subscribed(tenant, plan, name=f"Q{i}", start=date(2026, 1, 1))
-        services.record_payment(
-            tenant,
-            subscriber=subscriber,
-            amount=Decimal("50.00"),
-            currency="EUR",
-            method=PaymentMethod.CASH,
-            received_on=date(2026, 12, 2),
-        )
+        pay_eur(tenant, subscriber, "50.00", date(2026, 12, 2))
         Ticket.objects.create(tenant=tenant, subject=f"T{i}", subscriber=subscriber, assignee=support_user)
     services.run_billing(tenant, "2026-11")
     services.run_dunning(tenant)  # applies the payments: allocations to list

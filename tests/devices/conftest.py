@@ -57,9 +57,7 @@ def sim_fleet() -> Iterator[FleetThread]:
     a device's behaviour (reset what you change), and
     ``tests.devices.simulated.driver_for(device)`` for a driver.
     """
-    fleet = FleetThread(generate_manifest(SIM_FLEET_SIZE, seed=50, base_address=loopback_base(50)), control_port=0)
-    fleet.start()
-    try:
+    with FleetThread(
+        generate_manifest(SIM_FLEET_SIZE, seed=50, base_address=loopback_base(50)), control_port=0
+    ) as fleet:
         yield fleet
-    finally:
-        fleet.stop()

@@ -2,7 +2,7 @@
 
 from devices.api.cpes import CPE_ACTIONS, CPE_LINKS
 from tests.devices.factories import CpeFactory, ServiceProfileFactory
-from tests.tenant_isolation import IsolatedResource, register
+from tests.tenant_isolation import register_collection
 
 
 def _cpe(tenant):
@@ -11,17 +11,14 @@ def _cpe(tenant):
 
 _SEGMENTS = sorted({path.split("?")[0] for path in [*CPE_LINKS.values(), *CPE_ACTIONS.values()]})
 
-register(
-    IsolatedResource(
-        name="krill-cpes",
-        create=_cpe,
-        list_url="/api/v2/isp/cpes/",
-        detail_url=lambda row: f"/api/v2/isp/cpes/{row.pk}/",
-        write_payload={"notes": "hijacked"},
-        extra_urls=tuple(
-            (lambda row, prefix=prefix, seg=seg: f"{prefix}{row.pk}/{seg}")
-            for prefix in ("/api/v2/isp/cpes/", "/api/v2/cpes/")
-            for seg in _SEGMENTS
-        ),
-    )
+register_collection(
+    "krill-cpes",
+    _cpe,
+    "/api/v2/isp/cpes/",
+    write_payload={"notes": "hijacked"},
+    extra_urls=tuple(
+        (lambda row, prefix=prefix, seg=seg: f"{prefix}{row.pk}/{seg}")
+        for prefix in ("/api/v2/isp/cpes/", "/api/v2/cpes/")
+        for seg in _SEGMENTS
+    ),
 )

@@ -3,7 +3,7 @@
 from devices.choices import ActionKind
 from devices.models import ActionBatch, DeviceAction, DeviceActionStep
 from tests.devices.factories import CpeFactory
-from tests.tenant_isolation import IsolatedResource, register
+from tests.tenant_isolation import IsolatedResource, register, register_collection
 
 
 def _action(tenant):
@@ -21,27 +21,21 @@ def _batch(tenant):
     return batch
 
 
-register(
-    IsolatedResource(
-        name="krill-actions",
-        create=_action,
-        list_url="/api/v2/isp/actions/",
-        detail_url=lambda row: f"/api/v2/isp/actions/{row.pk}/",
-        methods=("GET",),
-        extra_urls=(lambda row: f"/api/v2/isp/actions/{row.pk}/steps",),
-        action_urls=(lambda row: f"/api/v2/isp/actions/{row.pk}/cancel",),
-    )
+register_collection(
+    "krill-actions",
+    _action,
+    "/api/v2/isp/actions/",
+    methods=("GET",),
+    subresources=("steps",),
+    row_actions=("cancel",),
 )
 
-register(
-    IsolatedResource(
-        name="krill-action-batches",
-        create=_batch,
-        list_url="/api/v2/isp/action_batches/",
-        detail_url=lambda row: f"/api/v2/isp/action_batches/{row.pk}/",
-        methods=("GET",),
-        action_urls=(lambda row: f"/api/v2/isp/action_batches/{row.pk}/cancel",),
-    )
+register_collection(
+    "krill-action-batches",
+    _batch,
+    "/api/v2/isp/action_batches/",
+    methods=("GET",),
+    row_actions=("cancel",),
 )
 
 register(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from devices.models import Alert, AlertKind, DeviceSample, DeviceState
 from tests.devices.factories import CpeFactory
-from tests.tenant_isolation import IsolatedResource, register
+from tests.tenant_isolation import IsolatedResource, register, register_collection
 
 
 def _monitored_cpe(tenant):
@@ -40,12 +40,4 @@ register(
     )
 )
 
-register(
-    IsolatedResource(
-        name="monitoring-alerts",
-        create=_alert,
-        list_url="/api/v2/monitoring/alerts/",
-        detail_url=lambda row: f"/api/v2/monitoring/alerts/{row.pk}/",
-        methods=("GET",),
-    )
-)
+register_collection("monitoring-alerts", _alert, "/api/v2/monitoring/alerts/", methods=("GET",))

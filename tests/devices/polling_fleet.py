@@ -16,6 +16,7 @@ from devices.services import ensure_catalogue
 from simulators.base import SimDevice
 from simulators.fleet import FleetThread
 from tests.devices.factories import CpeFactory
+from tests.devices.simulated import management_fields
 
 # Short timeouts keep the dead-device tests fast; the rule is the same as in production.
 FAST = PollSettings(concurrency=20, timeout_s=1.0, deadline_s=3.0, offline_after_misses=3, claim_ttl_s=60)
@@ -27,18 +28,7 @@ def cpes_for(tenant, devices: list[SimDevice]) -> dict[str, Cpe]:
     out = {}
     for device in devices:
         model = catalogue[device.model]
-        out[device.serial] = CpeFactory(
-            tenant=tenant,
-            sn=device.serial,
-            model=model,
-            tech=model.tech,
-            mac=device.mac,
-            management_address=device.address,
-            management_port=device.port,
-            management_scheme="http",
-            management_username=device.username,
-            management_password=device.password,
-        )
+        out[device.serial] = CpeFactory(tenant=tenant, model=model, tech=model.tech, **management_fields(device))
     return out
 
 

@@ -7,14 +7,19 @@ here, with the tests that need it.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 from devices.drivers import driver_class
 from devices.drivers.base import DeviceDriver, DeviceEndpoint
 from simulators.base import SimDevice
 
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 _ENDPOINT_FIELDS = frozenset(f.name for f in fields(DeviceEndpoint))
 
 
@@ -56,3 +61,28 @@ def driver_for(
     cls = registry[key] if registry is not None else driver_class(key)
     driver_kw.setdefault("model", device.model)
     return cls(DeviceEndpoint(**endpoint_kw), **driver_kw)
+
+
+def management_fields(device: SimDevice) -> dict[str, Any]:
+    """The CPE fields that point the portal at a simulated device (plain HTTP)."""
+    return {
+        "sn": device.serial,
+        "mac": device.mac,
+        "management_address": device.address,
+        "management_port": device.port,
+        "management_scheme": "http",
+        "management_username": device.username,
+        "management_password": device.password,
+    }
+
+
+def fleet_process(*arguments: str) -> subprocess.Popen:
+    """``python -m simulators <arguments>`` in a process of its own, its output piped as text."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulators", *arguments],
+        cwd=_REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(_REPO_ROOT)},
+    )

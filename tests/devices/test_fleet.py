@@ -6,17 +6,13 @@ import asyncio
 import hashlib
 import ipaddress
 import json
-import os
 import re
 import resource
 import signal
 import socket
 import ssl
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
 import pytest
@@ -38,10 +34,7 @@ from simulators.manifest import (
     write_manifest,
 )
 from tests.devices.conftest import loopback_base
-from tests.devices.simulated import driver_for
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
+from tests.devices.simulated import driver_for, fleet_process
 
 # ---------------------------------------------------------------------------
 # A test-only simulator: lets the fleet machinery be tested without vendors
@@ -504,27 +497,17 @@ def test_vendor_fleet_refuse_fault_reaches_the_driver(sim_fleet):
 def test_command_line_serves_writes_manifest_and_stops_on_sigterm(tmp_path):
     out = tmp_path / "manifest.json"
     base = loopback_base(77)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simulators",
-            "--devices",
-            "9",
-            "--seed",
-            "4",
-            "--base-address",
-            base,
-            "--control-port",
-            "0",
-            "--out",
-            str(out),
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    process = fleet_process(
+        "--devices",
+        "9",
+        "--seed",
+        "4",
+        "--base-address",
+        base,
+        "--control-port",
+        "0",
+        "--out",
+        str(out),
     )
     try:
         lines = [process.stdout.readline().strip() for _ in range(2)]

@@ -7,29 +7,18 @@ states — broker → worker → drivers → simulators → database.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings as django_settings
 
 from devices.models import DeviceSample, DeviceState
 from devices.tasks_polling import poll_batch, poll_fleet
-from portal.celery import app
+from tests.celery_worker import queue_worker, wait_for
 from tests.devices.polling_fleet import cpes_for, reset_faults
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_for(predicate, timeout=30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_poll_round_through_a_worker(sim_fleet, tenant_a, settings):
@@ -51,18 +40,12 @@ def test_poll_round_through_a_worker(sim_fleet, tenant_a, settings):
     # SQLite test database (shared-cache memory) answers a concurrent reader
     # "table is locked" instead of waiting.
     task_postrun.connect(on_postrun, weak=False)
-    # start_worker(queues=...) narrows the app's consume set for good (Queues.select);
-    # later workers in this process must consume the default queue again.
-    consume_from = app.amqp.queues._consume_from
     try:
-        with start_worker(
-            app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=15, queues=[queue]
-        ):
+        with queue_worker(queue, shutdown_timeout=15):
             result = poll_fleet.apply_async(queue=queue)
-            assert _wait_for(lambda: len(finished) == 1 + batches), finished
+            assert wait_for(lambda: len(finished) == 1 + batches, timeout=30.0, interval=0.2), finished
     finally:
         task_postrun.disconnect(on_postrun)
-        app.amqp.queues._consume_from = consume_from
     assert finished.count("devices.poll_batch") == batches
     assert DeviceState.objects.filter(online=True).count() == len(cpes), list(
         DeviceState.objects.values_list("cpe_id", "online", "last_error")

@@ -23,17 +23,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import connections
 
 from devices.demo import demo_manifests
 from devices.models import Cpe
 from devices.polling import poll_all
-from portal.celery import app
 from portal.models import Tenant
 from simulators.base import SimDevice
 from simulators.fleet import FleetThread
 from simulators.manifest import iter_addresses
+from tests.celery_worker import queue_worker
 from tests.devices.conftest import xdist_worker_index
 
 # Per test process, like the action fixtures: two runs on one machine never share a queue.
@@ -64,26 +63,14 @@ def e2e_manifest() -> list[SimDevice]:
 
 @pytest.fixture(scope="module")
 def e2e_fleet() -> Iterator[FleetThread]:
-    fleet = FleetThread(e2e_manifest(), control_port=0)
-    fleet.start()
-    try:
+    with FleetThread(e2e_manifest(), control_port=0) as fleet:
         yield fleet
-    finally:
-        fleet.stop()
 
 
 @pytest.fixture(scope="module")
 def e2e_worker() -> Iterator[object]:
-    # start_worker(queues=...) narrows the app's consume set for the whole process
-    # (celery's Queues.select): put it back so later workers consume their own queues.
-    consume_from = app.amqp.queues._consume_from
-    try:
-        with start_worker(
-            app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=20, queues=[E2E_QUEUE]
-        ) as worker:
-            yield worker
-    finally:
-        app.amqp.queues._consume_from = consume_from
+    with queue_worker(E2E_QUEUE) as worker:
+        yield worker
 
 
 @dataclass

@@ -18,16 +18,12 @@ from devices.demo import demo_manifests
 from devices.models import ActionBatch, Cpe, DeviceAction
 
 from .conftest import csrf_headers
+from .tenant_switch import demo_then_acme, switch_tenant
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery]
 
 ACTION_TIMEOUT_MS = 45_000
 BATCH_TIMEOUT_MS = 120_000
-
-
-def switch_tenant(page, name: str) -> None:
-    page.get_by_label("Tenant").select_option(label=name)
-    expect(page.locator(".page-pretitle")).to_have_text(name)
 
 
 def healthy_ont(tenant_slug: str = "demo"):
@@ -190,15 +186,7 @@ def test_switching_tenant_shows_only_that_tenants_devices(page, fleet_site, logi
     demo_cpe = Cpe.objects.filter(tenant__slug="demo").order_by("id").first()
     acme_cpe = Cpe.objects.filter(tenant__slug="acme").order_by("id").first()
     login(page, "noc")
-    switch_tenant(page, "Demo Fibre & Wireless")
-    fleet_site.go(page, "/devices/")
-    table = page.locator("#device-table")
-    expect(table).to_contain_text(demo_cpe.sn)
-    expect(table).not_to_contain_text(acme_cpe.sn)
-
-    switch_tenant(page, "Acme Networks")
-    expect(table).to_contain_text(acme_cpe.sn)
-    expect(table).not_to_contain_text(demo_cpe.sn)
+    table = demo_then_acme(page, fleet_site, "/devices/", "#device-table", demo_cpe.sn, acme_cpe.sn)
     expect(table.locator("tbody tr")).to_have_count(Cpe.objects.filter(tenant__slug="acme").count())
     screenshot(page, "devices-acme")
     assert fleet_site.go(page, f"/devices/{demo_cpe.pk}/").status == 404

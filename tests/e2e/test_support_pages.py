@@ -18,18 +18,13 @@ from subscribers.models import ServiceEvent, Subscriber
 from support.models import Ticket
 
 from .conftest import csrf_headers
+from .tenant_switch import demo_then_acme, switch_tenant
 
 pytestmark = pytest.mark.e2e
 
 
 def demo_tenant(slug: str = "demo"):
     return Tenant.objects.get(slug=slug)
-
-
-def switch_tenant(page, name: str) -> None:
-    """Pick a tenant in the top-bar switcher (it submits on change) and wait for the page to show it."""
-    page.get_by_label("Tenant").select_option(label=name)
-    expect(page.locator(".page-pretitle")).to_have_text(name)
 
 
 def test_noc_finds_a_subscriber_by_typing_part_of_a_name(page, demo_site, login, screenshot):
@@ -116,15 +111,9 @@ def test_switching_tenant_shows_only_that_tenants_data(page, demo_site, login, s
     acme_subscriber = Subscriber.objects.for_tenant(demo_tenant("acme")).order_by("id").first()
     acme_count = Subscriber.objects.for_tenant(demo_tenant("acme")).count()
     login(page, "noc")
-    switch_tenant(page, "Demo Fibre & Wireless")
-    demo_site.go(page, "/subscribers/")
-    table = page.locator("#subscriber-table")
-    expect(table).to_contain_text(demo_subscriber.surname)
-    expect(table).not_to_contain_text(acme_subscriber.surname)
-
-    switch_tenant(page, "Acme Networks")
-    expect(table).to_contain_text(acme_subscriber.surname)
-    expect(table).not_to_contain_text(demo_subscriber.surname)
+    table = demo_then_acme(
+        page, demo_site, "/subscribers/", "#subscriber-table", demo_subscriber.surname, acme_subscriber.surname
+    )
     expect(table.locator("tbody tr")).to_have_count(min(acme_count, 25))
     screenshot(page, "subscribers-acme")
 

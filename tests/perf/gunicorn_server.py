@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
 import sys
@@ -50,3 +51,21 @@ def gunicorn(
             proc.wait(timeout=20)
         if proc.poll() is None:
             proc.kill()
+
+
+def manage(env: dict[str, str], *arguments: str) -> None:
+    """``manage.py <arguments>`` against the benchmark's database (``env["DATABASE_URL"]``)."""
+    subprocess.run([sys.executable, "manage.py", *arguments], cwd=REPO_ROOT, env=env, check=True)
+
+
+def load_data(env: dict[str, str], loader: str, cpes: int) -> dict:
+    """Run a loader module (``python -m <loader> <cpes>``) and return the JSON summary it prints last."""
+    loaded = subprocess.run(
+        [sys.executable, "-m", loader, str(cpes)],
+        cwd=REPO_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(loaded.stdout.strip().splitlines()[-1])

@@ -19,11 +19,8 @@ numbers; the rest is printed.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -33,10 +30,10 @@ from billing import services
 from billing.models import Invoice, InvoiceLine, Plan, Subscription
 from subscribers.models import Subscriber
 from tests.factories import TenantFactory
+from tests.perf.postgres import rerun_on_postgresql, server_version
 
 pytestmark = pytest.mark.perf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIBERS = int(os.environ.get("NOC_PERF_SUBSCRIBERS", "100000"))
 PERF_DATABASE_URL = os.environ.get(
     "NOC_PERF_BILLING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/noc_perf_billing"
@@ -45,13 +42,7 @@ BATCH = 5000
 
 
 def test_billing_run_on_sqlite_reruns_on_postgresql():
-    if connection.vendor == "postgresql":
-        pytest.skip("already on PostgreSQL: the benchmark below runs here")
-    env = {**os.environ, "DATABASE_URL": PERF_DATABASE_URL}
-    command = [sys.executable, "-m", "pytest", __file__, "-s", "-o", "addopts=", "-p", "no:cacheprovider"]
-    print(f"\nre-running on PostgreSQL ({PERF_DATABASE_URL}): {' '.join(command)}", flush=True)
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, check=False)
-    assert completed.returncode == 0
+    rerun_on_postgresql(__file__, DATABASE_URL=PERF_DATABASE_URL)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -106,9 +97,7 @@ def test_billing_run_100k_subscribers():
     lines = InvoiceLine.objects.filter(invoice__tenant=tenant).count()
 
     cpus = os.cpu_count()
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
+    pg_version = server_version()
     print(
         f"\n--- billing run benchmark ({SUBSCRIBERS:,} subscribers, PostgreSQL {pg_version}, {cpus} CPUs) ---\n"
         f"setup (subscribers + subscriptions, bulk): {setup_s:.1f} s\n"

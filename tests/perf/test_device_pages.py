@@ -20,23 +20,19 @@ Run on demand (tests/perf is left out of the default run)::
 from __future__ import annotations
 
 import asyncio
-import json
+import itertools
 import logging
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.perf.gunicorn_server import gunicorn
-from tests.perf.test_krill_api import Result, _ensure_database
+from tests.perf.gunicorn_server import gunicorn, load_data, manage
+from tests.perf.test_krill_api import Result, _ensure_database, measure
 
 pytestmark = pytest.mark.perf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("NOC_PERF_PAGES_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/noc_perf_pages")
 CPES = int(os.environ.get("NOC_PERF_CPES", "100000"))
 REQUESTS = int(os.environ.get("NOC_PERF_PAGE_REQUESTS", "60"))
@@ -56,17 +52,9 @@ def server(tmp_path_factory):
     env.pop("PYTEST_CURRENT_TEST", None)
     _ensure_database(DATABASE_URL)
     t0 = time.perf_counter()
-    for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=REPO_ROOT, env=env, check=True)
-    loaded = subprocess.run(
-        [sys.executable, "-m", "tests.perf.device_pages_load", str(CPES)],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    data = json.loads(loaded.stdout.strip().splitlines()[-1])
+    manage(env, "migrate", "-v0")
+    manage(env, "collectstatic", "--noinput", "-v0")
+    data = load_data(env, "tests.perf.device_pages_load", CPES)
     print(
         f"\ndata: {data['cpes']} CPEs ({'loaded' if data['loaded'] else 'reused'} in {time.perf_counter() - t0:.1f} s)"
     )
@@ -75,28 +63,11 @@ def server(tmp_path_factory):
 
 
 async def _drive(base: str, cookies: dict, name: str, path: str, n: int, headers: dict | None = None) -> Result:
-    latencies: list[float] = []
-    errors = 0
-    remaining = n
-
+    waiting = itertools.repeat(path, n)
     async with httpx.AsyncClient(
         base_url=base, cookies=cookies, headers=headers or {}, timeout=60.0, trust_env=False
     ) as client:
-
-        async def worker() -> None:
-            nonlocal errors, remaining
-            while remaining > 0:
-                remaining -= 1
-                t0 = time.perf_counter()
-                response = await client.get(path)
-                latencies.append(time.perf_counter() - t0)
-                if response.status_code != 200:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        seconds = time.perf_counter() - started
-    return Result(name, latencies, errors, seconds)
+        return await measure(name, client, lambda: next(waiting, None), CONCURRENCY)
 
 
 def test_device_pages_render_time(server):

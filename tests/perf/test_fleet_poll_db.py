@@ -33,11 +33,8 @@ import asyncio
 import logging
 import os
 import queue
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -46,7 +43,9 @@ from django.test.utils import CaptureQueriesContext
 from devices import polling
 from devices.models import Cpe, DeviceSample, DeviceState
 from devices.services import ensure_catalogue
+from tests.devices.simulated import management_fields
 from tests.factories import TenantFactory
+from tests.perf.postgres import rerun_on_postgresql, server_version
 
 os.environ.setdefault("NOC_PERF_DEVICES", "5000")
 # Its own loopback range (the bare benchmark's default is 127.60): both can run side by side.
@@ -64,20 +63,13 @@ from tests.perf.test_poll_fleet import (  # the knob above must be set first
 
 pytestmark = pytest.mark.perf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PERF_DATABASE_URL = os.environ.get("NOC_PERF_POLL_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/noc_perf_poll")
 BATCH = int(os.environ.get("NOC_PERF_POLL_BATCH", "250"))
 WORKERS = int(os.environ.get("NOC_PERF_POLL_WORKERS", "2"))
 
 
 def test_fleet_poll_on_sqlite_reruns_on_postgresql():
-    if connection.vendor == "postgresql":
-        pytest.skip("already on PostgreSQL: the benchmark below runs here")
-    env = {**os.environ, "DATABASE_URL": PERF_DATABASE_URL}
-    command = [sys.executable, "-m", "pytest", __file__, "-s", "-o", "addopts=", "-p", "no:cacheprovider"]
-    print(f"\nre-running on PostgreSQL ({PERF_DATABASE_URL}): {' '.join(command)}", flush=True)
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, check=False)
-    assert completed.returncode == 0
+    rerun_on_postgresql(__file__, DATABASE_URL=PERF_DATABASE_URL)
 
 
 def _create_cpes(devices) -> int:
@@ -86,16 +78,10 @@ def _create_cpes(devices) -> int:
     rows = [
         Cpe(
             tenant=tenant,
-            sn=d.serial,
             cpename=f"prf{i:05d}",
             model=catalogue[d.model],
             tech=catalogue[d.model].tech,
-            mac=d.mac,
-            management_address=d.address,
-            management_port=d.port,
-            management_scheme="http",
-            management_username=d.username,
-            management_password=d.password,
+            **management_fields(d),
         )
         for i, d in enumerate(devices)
     ]
@@ -170,9 +156,7 @@ def test_fleet_poll_with_database_writes(request, quiet_httpx):  # noqa: F811
     # 10 with no alert change; opening and closing alerts add one statement each.
     assert max(per_batch.values()) <= 12, per_batch
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
+    pg_version = server_version()
 
     def row(name: str, wall: float, reports) -> str:
         poll = sum(r.poll_s for r in reports)

@@ -22,26 +22,22 @@ What it does:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import statistics
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 import pytest
 
-from tests.perf.gunicorn_server import gunicorn
+from tests.perf.gunicorn_server import gunicorn, load_data, manage
 
 pytestmark = pytest.mark.perf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("NOC_PERF_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/noc_perf")
 CPES = int(os.environ.get("NOC_PERF_CPES", "100000"))
 REQUESTS = int(os.environ.get("NOC_PERF_REQUESTS", "400"))
@@ -75,36 +71,39 @@ class Result:
         )
 
 
-async def _drive(base: str, token: str, name: str, paths: list[str]) -> Result:
-    """Send ``paths`` with CONCURRENCY in flight; bounded by the list and SCENARIO_TIMEOUT_S."""
+async def measure(
+    name: str, client: httpx.AsyncClient, next_path: Callable[[], str | None], concurrency: int
+) -> Result:
+    """``concurrency`` workers GET ``next_path()`` until it answers None: each latency, non-200 answers as errors."""
     latencies: list[float] = []
     errors = 0
-    queue: asyncio.Queue[str] = asyncio.Queue()
-    for path in paths:
-        queue.put_nowait(path)
+
+    async def worker() -> None:
+        nonlocal errors
+        while (path := next_path()) is not None:
+            t0 = time.perf_counter()
+            response = await client.get(path)
+            latencies.append(time.perf_counter() - t0)
+            if response.status_code != 200:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, latencies, errors, time.perf_counter() - started)
+
+
+async def _drive(base: str, token: str, name: str, paths: list[str]) -> Result:
+    """Send ``paths`` with CONCURRENCY in flight; bounded by the list and SCENARIO_TIMEOUT_S."""
+    waiting = iter(paths)
     deadline = time.perf_counter() + SCENARIO_TIMEOUT_S
     headers = {"Authorization": f"Bearer {token}", "X-Tenant-ID": "perf"}
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
 
+    def next_path() -> str | None:
+        return next(waiting, None) if time.perf_counter() < deadline else None
+
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30.0, limits=limits, trust_env=False) as c:
-
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                try:
-                    path = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                t0 = time.perf_counter()
-                response = await c.get(path)
-                latencies.append(time.perf_counter() - t0)
-                if response.status_code != 200:
-                    errors += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        seconds = time.perf_counter() - started
-    return Result(name, latencies, errors, seconds)
+        return await measure(name, c, next_path, CONCURRENCY)
 
 
 @pytest.fixture(scope="module")
@@ -113,16 +112,8 @@ def server():
     env.pop("PYTEST_CURRENT_TEST", None)
     _ensure_database(DATABASE_URL)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=REPO_ROOT, env=env, check=True)
-    loaded = subprocess.run(
-        [sys.executable, "-m", "tests.perf.krill_load", str(CPES)],
-        cwd=REPO_ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    data = json.loads(loaded.stdout.strip().splitlines()[-1])
+    manage(env, "migrate", "-v0")
+    data = load_data(env, "tests.perf.krill_load", CPES)
     print(
         f"\ndata: {data['cpes']} CPEs, {data['subscribers']} subscribers, {data['potses']} POTS lines "
         f"({'loaded' if data['loaded'] else 'reused'} in {time.perf_counter() - t0:.1f} s)"

@@ -33,7 +33,6 @@ import signal
 import ssl
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -47,11 +46,10 @@ import pytest
 from devices.drivers.base import CAP_CLIENTS, CAP_SIGNAL, Unsupported
 from simulators.base import SimDevice
 from simulators.manifest import load_manifest, read_manifest_document, summarize
-from tests.devices.simulated import driver_for
+from tests.devices.simulated import driver_for, fleet_process
 
 pytestmark = pytest.mark.perf
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DEVICES = int(os.environ.get("NOC_PERF_DEVICES", "2000"))
 CONCURRENCY = int(os.environ.get("NOC_PERF_CONCURRENCY", "100"))
 TLS = os.environ.get("NOC_PERF_TLS", "") in ("1", "yes", "true")
@@ -105,10 +103,8 @@ def _read_until_ready(process: subprocess.Popen[str], timeout: float) -> list[st
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     out = tmp_path_factory.mktemp("fleet") / "manifest.json"
-    command = [
-        sys.executable,
-        "-m",
-        "simulators",
+    t0 = time.perf_counter()
+    process = fleet_process(
         "--devices",
         str(DEVICES),
         "--base-address",
@@ -117,15 +113,6 @@ def fleet(tmp_path_factory):
         "0",
         "--out",
         str(out),
-    ]
-    t0 = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     try:
         lines = _read_until_ready(process, START_TIMEOUT_S)
@@ -133,7 +120,7 @@ def fleet(tmp_path_factory):
         document = read_manifest_document(out)
         running = FleetProcess(process, load_manifest(out), document, ready)
         print()
-        print(f"$ {' '.join(command[1:])}")
+        print(f"$ {' '.join(process.args[1:])}")
         print("\n".join(f"  {line}" for line in lines))
         print(
             f"fleet start: {summarize(running.devices)} listening {ready:.1f}s after launch "

@@ -45,6 +45,7 @@ from devices.services import ensure_catalogue
 from simulators.manifest import generate_manifest, load_manifest, write_manifest
 from subscribers.models import PotsLine, Subscriber
 from tests.factories import TenantFactory
+from tests.perf.postgres import rerun_on_postgresql, server_version
 
 pytestmark = pytest.mark.perf
 
@@ -60,13 +61,7 @@ BASE_ADDRESS = "127.90.0.1"
 
 
 def test_reprovision_on_sqlite_reruns_on_postgresql_and_redis():
-    if connection.vendor == "postgresql":
-        pytest.skip("already on PostgreSQL: the benchmark below runs here")
-    env = {**os.environ, "DATABASE_URL": PERF_DATABASE_URL, "CELERY_BROKER_URL": PERF_BROKER_URL}
-    command = [sys.executable, "-m", "pytest", __file__, "-s", "-o", "addopts=", "-p", "no:cacheprovider"]
-    print(f"\nre-running on PostgreSQL + Redis ({PERF_DATABASE_URL}, {PERF_BROKER_URL})", flush=True)
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, check=False)
-    assert completed.returncode == 0
+    rerun_on_postgresql(__file__, DATABASE_URL=PERF_DATABASE_URL, CELERY_BROKER_URL=PERF_BROKER_URL)
 
 
 def _start_fleet(workdir: Path) -> tuple[subprocess.Popen, list]:
@@ -256,9 +251,7 @@ def test_reprovision_1000_onts_through_real_workers(settings, tmp_path):
     def pct(p: float) -> float:
         return durations[min(len(durations) - 1, int(p * len(durations)))]
 
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg_version = cursor.fetchone()[0]
+    pg_version = server_version()
     print(
         f"\n--- reprovision benchmark: {ONTS:,} HALNy ONTs, {WORKERS} worker process(es) x {CONCURRENCY} threads, "
         f"PostgreSQL {pg_version}, Redis broker, {os.cpu_count()} CPUs ---\n"

@@ -1,12 +1,9 @@
 from portal.tokens import create_integration_client
-from tests.tenant_isolation import IsolatedResource, register
+from tests.tenant_isolation import register_collection
 
-register(
-    IsolatedResource(
-        name="integration-clients",
-        create=lambda tenant: create_integration_client(tenant, "isolation probe").client,
-        list_url="/api/v2/auth/clients/",
-        detail_url=lambda row: f"/api/v2/auth/clients/{row.pk}/",
-        methods=("GET", "DELETE"),
-    )
+register_collection(
+    "integration-clients",
+    lambda tenant: create_integration_client(tenant, "isolation probe").client,
+    "/api/v2/auth/clients/",
+    methods=("GET", "DELETE"),
 )

@@ -13,6 +13,7 @@ from celery.contrib.testing.worker import start_worker
 from portal.celery import app
 from portal.models import TaskDelivery, WorkerHeartbeat
 from portal.tasks import heartbeat
+from tests.celery_worker import wait_for
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
@@ -20,15 +21,6 @@ pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 # consume set for the rest of the process (celery's Queues.select).
 DEFAULT_QUEUE = [app.conf.task_default_queue]
 WORKER = {"pool": "threads", "concurrency": 1, "perform_ping_check": False, "shutdown_timeout": 15}
-
-
-def _wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +32,7 @@ def empty_queue():
 def test_worker_runs_a_task_from_the_broker():
     with start_worker(app, queues=DEFAULT_QUEUE, **WORKER):
         heartbeat.delay()
-        assert _wait_for(lambda: WorkerHeartbeat.objects.exists()), "the worker never ran the heartbeat task"
+        assert wait_for(lambda: WorkerHeartbeat.objects.exists()), "the worker never ran the heartbeat task"
     row = WorkerHeartbeat.objects.get()
     assert row.hostname != "unknown"
     # A task that finished leaves no delivery counter behind.
@@ -55,7 +47,7 @@ def test_runaway_redelivery_is_bounded(settings):
     with start_worker(app, queues=DEFAULT_QUEUE, **WORKER):
         heartbeat.apply_async(task_id=task_id)
         # The row is removed when the task is given up on; the task body never ran.
-        assert _wait_for(lambda: not TaskDelivery.objects.filter(task_id=task_id).exists())
+        assert wait_for(lambda: not TaskDelivery.objects.filter(task_id=task_id).exists())
         time.sleep(0.5)
     assert not WorkerHeartbeat.objects.exists()
 

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from tests.billing.helpers import make_subscriber
-from tests.tenant_isolation import IsolatedResource, register
+from tests.tenant_isolation import register_collection
 
-register(
-    IsolatedResource(
-        name="v1-subscribers",
-        create=lambda tenant: make_subscriber(tenant, name="Isolation"),
-        list_url="/api/v1/subscribers",
-        detail_url=lambda row: f"/api/v1/subscribers/{row.pk}",
-        write_payload={"city": "Elsewhere"},
-        methods=("GET", "PATCH", "DELETE"),
-        action_urls=(
-            lambda row: f"/api/v1/subscribers/{row.pk}/suspend",
-            lambda row: f"/api/v1/subscribers/{row.pk}/activate",
-        ),
-    )
+register_collection(
+    "v1-subscribers",
+    lambda tenant: make_subscriber(tenant, name="Isolation"),
+    "/api/v1/subscribers",
+    write_payload={"city": "Elsewhere"},
+    methods=("GET", "PATCH", "DELETE"),
+    row_actions=("suspend", "activate"),
 )

@@ -82,7 +82,7 @@ Wi-Fi) and are assumptions to confirm against datasheets.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -164,22 +164,22 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def _int(value: Any, *, field: str, step: str) -> int | None:
+def _parsed(convert: Callable[[str], Any], expected: str, value: Any, *, field: str, step: str) -> Any:
+    """``convert`` of a value the ONT reports as text; empty is None, anything else unreadable is a protocol error."""
     if value in (None, ""):
         return None
     try:
-        return int(str(value).strip())
+        return convert(str(value).strip())
     except ValueError:
-        raise DeviceProtocolError(f"{field} is not an integer: {value!r}", step=step) from None
+        raise DeviceProtocolError(f"{field} is not {expected}: {value!r}", step=step) from None
+
+
+def _int(value: Any, *, field: str, step: str) -> int | None:
+    return _parsed(int, "an integer", value, field=field, step=step)
 
 
 def _float(value: Any, *, field: str, step: str) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        raise DeviceProtocolError(f"{field} is not a number: {value!r}", step=step) from None
+    return _parsed(float, "a number", value, field=field, step=step)
 
 
 def _yes(value: Any) -> bool:

@@ -434,23 +434,28 @@ class HalnySimulator(Simulator):
         return web.json_response({"clients": self.connected_clients()})
 
     # -- system ----------------------------------------------------------------
-    async def system_reboot(self, request: web.Request) -> web.Response:
+    async def _unconfirmed(self, request: web.Request, key: str) -> web.Response | None:
+        """The error answer unless the body is exactly ``{key: "yes"}`` (the seed's confirmation)."""
         body = await self._body(request)
         if isinstance(body, web.Response):
             return body
-        if body != {"reboot": "yes"}:
-            return json_error(400, 'expected {"reboot":"yes"}', field="reboot")
+        if body != {key: "yes"}:
+            return json_error(400, f'expected {{"{key}":"yes"}}', field=key)
+        return None
+
+    async def system_reboot(self, request: web.Request) -> web.Response:
+        refused = await self._unconfirmed(request, "reboot")
+        if refused is not None:
+            return refused
         # The answer is already decided; the fault middleware refuses the
         # next requests until the reboot window is over.
         self.reboot()
         return web.json_response({"result": "ok"})
 
     async def system_factory_reset(self, request: web.Request) -> web.Response:
-        body = await self._body(request)
-        if isinstance(body, web.Response):
-            return body
-        if body != {"factory_reset": "yes"}:
-            return json_error(400, 'expected {"factory_reset":"yes"}', field="factory_reset")
+        refused = await self._unconfirmed(request, "factory_reset")
+        if refused is not None:
+            return refused
         self.factory_reset()
         return web.json_response({"result": "ok"})
 

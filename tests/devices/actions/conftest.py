@@ -8,22 +8,19 @@ configured broker (filesystem locally, Redis in CI), in threads.
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.db import OperationalError
 
 from devices.choices import ManagementScheme, Tech
 from devices.demo import ensure_profiles
 from devices.models import Cpe, DeviceAction
 from devices.services import ensure_catalogue
-from portal.celery import app
 from simulators.base import SimDevice
 from simulators.fleet import FleetThread
 from simulators.manifest import generate_manifest
 from subscribers.models import PotsLine, Subscriber
+from tests.celery_worker import queue_worker, wait_for
 from tests.devices.conftest import xdist_worker_index
 
 # Serial prefix → the model that device is forced to (the manifest's models are random).
@@ -55,12 +52,8 @@ def _build_manifest() -> list[SimDevice]:
 
 @pytest.fixture(scope="session")
 def action_fleet() -> Iterator[FleetThread]:
-    fleet = FleetThread(_build_manifest(), control_port=0)
-    fleet.start()
-    try:
+    with FleetThread(_build_manifest(), control_port=0) as fleet:
         yield fleet
-    finally:
-        fleet.stop()
 
 
 def fleet_devices(fleet: FleetThread, vendor: str) -> list[SimDevice]:
@@ -88,16 +81,8 @@ def action_settings(settings):
 @pytest.fixture(scope="module")
 def action_worker() -> Iterator[object]:
     """A real worker consuming the configured broker (two threads: mutating actions must serialize)."""
-    # start_worker(queues=...) narrows the app's consume set for the whole process
-    # (celery's Queues.select): put it back so later workers consume their queues.
-    consume_from = app.amqp.queues._consume_from
-    try:
-        with start_worker(
-            app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20, queues=[ACTION_QUEUE]
-        ) as worker:
-            yield worker
-    finally:
-        app.amqp.queues._consume_from = consume_from
+    with queue_worker(ACTION_QUEUE, concurrency=2) as worker:
+        yield worker
 
 
 def set_faults(fleet: FleetThread, serial: str, **values) -> None:
@@ -161,18 +146,6 @@ def cpe_for(tenant, device: SimDevice, *, pots: int | None = None, **overrides) 
             label=f"Line {order}",
         )
     return cpe
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError:
-            pass  # SQLite's shared in-memory test database: a writer held the table for a moment
-        time.sleep(interval)
-    return False
 
 
 def wait_finished(action: DeviceAction, timeout: float = 20.0) -> DeviceAction:

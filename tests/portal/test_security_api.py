@@ -7,9 +7,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from portal.choices import Role
+from portal.roles import role_can
+from subscribers.choices import ServiceEventKind, SubscriberStatus
+from subscribers.models import ServiceEvent, Subscriber
 from tests.conftest import bearer_client
-from tests.devices.factories import CpeFactory
+from tests.devices.factories import CpeFactory, PotsLineFactory, SubscriberFactory
 from tests.factories import PASSWORD
+from tests.pages.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +96,88 @@ def test_replay_leaves_other_logins_alone(noc_user):
     assert _refresh(a["refresh"]).status_code == 401
     assert bearer_client(other["access"]).get(ME).status_code == 200
     assert _refresh(other["refresh"]).status_code == 200
+
+
+# ---------------------------------------------------------------------------
+# A customer's status changes only through the status service (issue 17 finding 3)
+# ---------------------------------------------------------------------------
+
+
+def test_billing_cannot_suspend_through_a_v2_customer_write(role_users, api_as, tenant_a):
+    subscriber = SubscriberFactory(tenant=tenant_a)
+    billing = api_as(role_users[Role.BILLING], tenant_a)
+    response = billing.patch(f"/api/v2/isp/customers/{subscriber.pk}/", {"status": "suspended"}, format="json")
+    assert response.status_code == 400
+    assert "/activate" in response.json()["errors"]["status"][0]
+    subscriber.refresh_from_db()
+    assert subscriber.status == SubscriberStatus.ACTIVE
+    assert not ServiceEvent.objects.filter(subscriber=subscriber).exists()
+
+
+def test_a_forbidden_transition_cannot_be_written_either(api, tenant_a):
+    # inactive → suspended is refused by the service; v2 must not be a way around it.
+    subscriber = SubscriberFactory(tenant=tenant_a, status=SubscriberStatus.INACTIVE)
+    url = f"/api/v2/isp/customers/{subscriber.pk}/"
+    assert api.put(url, {"name": "X", "status": "suspended"}, format="json").status_code == 400
+    subscriber.refresh_from_db()
+    assert subscriber.status == SubscriberStatus.INACTIVE
+
+
+def test_a_new_customer_cannot_start_suspended(api, tenant_a):
+    response = api.post("/api/v2/isp/customers/", {"name": "New", "status": "suspended"}, format="json")
+    assert response.status_code == 400 and "status" in response.json()["errors"]
+    assert not Subscriber.objects.filter(name="New").exists()
+
+
+def test_echoing_the_status_back_round_trips(api, tenant_a):
+    subscriber = SubscriberFactory(tenant=tenant_a, status=SubscriberStatus.SUSPENDED)
+    url = f"/api/v2/isp/customers/{subscriber.pk}/"
+    body = api.get(url, {"attrs": "id,name,surname,status"}).json()
+    body["surname"] = "Kowalska"
+    response = api.put(url, body, format="json")
+    assert response.status_code == 200, response.content
+    subscriber.refresh_from_db()
+    assert (subscriber.surname, subscriber.status) == ("Kowalska", SubscriberStatus.SUSPENDED)
+
+
+def test_v1_status_stays_read_only_and_the_service_path_records_the_event(admin_user, api_as, tenant_a):
+    subscriber = SubscriberFactory(tenant=tenant_a)
+    client = api_as(admin_user, tenant_a)
+    url = f"/api/v1/subscribers/{subscriber.pk}"
+    assert client.patch(url, {"status": "suspended"}, format="json").json()["data"]["status"] == "active"
+    assert client.post(f"{url}/suspend").json()["data"]["status"] == "suspended"
+    assert ServiceEvent.objects.filter(subscriber=subscriber, kind=ServiceEventKind.SUSPEND).count() == 1
+
+
+# ---------------------------------------------------------------------------
+# POTS lines are device configuration; the CPE panel is device detail (issue 17 findings 6, 7)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_pots_writes_need_device_rights(role, role_users, api_as, tenant_a):
+    cpe = CpeFactory(tenant=tenant_a)
+    line = PotsLineFactory(tenant=tenant_a, cpe=cpe, order=1, cli="+48 58 000 00 01")
+    client = api_as(role_users[role], tenant_a)
+    may = role_can(role, "devices.change")
+    created = client.post("/api/v2/isp/potses/", {"cpe": cpe.pk, "cli": "+48 58 000 00 02"}, format="json")
+    assert created.status_code == (201 if may else 403), created.content
+    edited = client.patch(f"/api/v2/isp/potses/{line.pk}/", {"cli": "+48 58 999 99 99"}, format="json")
+    assert edited.status_code == (200 if may else 403)
+    line.refresh_from_db()
+    assert (line.cli == "+48 58 999 99 99") == may
+    # Reading stays with subscribers.view.
+    assert client.get(f"/api/v2/isp/potses/{line.pk}/").status_code == 200
+
+
+def test_billing_page_has_no_cpe_panel(role_users, tenant_a):
+    subscriber = SubscriberFactory(tenant=tenant_a)
+    CpeFactory(tenant=tenant_a, customer=subscriber, sn="HALN0000F00D")
+    billing = client_for(role_users[Role.BILLING])
+    page = billing.get(f"/subscribers/{subscriber.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="cpes"' not in html and "data-cpe-state" not in html
+    assert billing.get(f"/subscribers/{subscriber.pk}/cpes/").status_code == 404
+    noc = client_for(role_users[Role.NOC]).get(f"/subscribers/{subscriber.pk}/").content.decode()
+    assert 'id="cpes"' in noc and "HALN0000F00D" in noc

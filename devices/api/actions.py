@@ -42,6 +42,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from devices import actions as engine
+from devices.actions.request import BatchNotConfirmed
 from devices.choices import ActionKind, ActionSource, ActionStatus
 from devices.filters import CpeFilter
 from devices.models import ActionBatch, Cpe, DeviceAction, DeviceActionStep
@@ -50,6 +51,7 @@ from portal.api.errors import error_response
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField
 from portal.audit import client_address
+from portal.inputs import MAX_ROW_ID
 from portal.roles import role_can
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -178,10 +180,22 @@ class BatchSerializer(serializers.ModelSerializer):
 
 class BatchRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActionKind.choices)
-    cpes = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=MAX_BATCH_IDS)
+    cpes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID), required=False, max_length=MAX_BATCH_IDS
+    )
     filter = serializers.DictField(required=False)
     params = serializers.DictField(required=False, default=dict)
     not_after = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    # The number of devices the caller expects to hit; required for a destructive kind over many devices.
+    confirm_count = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+
+    def validate_filter(self, value):
+        # A misspelt key used to be ignored, so the batch targeted the whole fleet.
+        allowed = sorted(CpeFilter.base_filters)
+        unknown = sorted(k for k in value if k not in CpeFilter.base_filters)
+        if unknown:
+            raise ValidationError(f"Unknown filter key(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}.")
+        return value
 
     def validate(self, attrs):
         if ("cpes" in attrs) == ("filter" in attrs):
@@ -453,18 +467,22 @@ class ActionBatchViewSet(
                 raise ValidationError({"filter": [f"{k}: {' '.join(v)}" for k, v in cpe_filter.errors.items()]})
             cpes = list(cpe_filter.qs.order_by("pk")[:MAX_BATCH_IDS])
             selection = {"filter": data["filter"]}
-        batch = engine.request_batch(
-            tenant,
-            kind,
-            cpes,
-            missing=missing,
-            params=data["params"],
-            selection=selection,
-            requested_by=request.user,
-            source=ActionSource.API,
-            requested_from=client_address(request),
-            not_after=data["not_after"],
-        )
+        try:
+            batch = engine.request_batch(
+                tenant,
+                kind,
+                cpes,
+                missing=missing,
+                params=data["params"],
+                selection=selection,
+                requested_by=request.user,
+                source=ActionSource.API,
+                requested_from=client_address(request),
+                not_after=data["not_after"],
+                confirm_count=data["confirm_count"],
+            )
+        except BatchNotConfirmed as exc:
+            raise ValidationError({"confirm_count": [exc.message]}) from None
         response = Response(BatchSerializer(batch).data, status=201)
         response["Location"] = f"/api/v2/isp/action_batches/{batch.pk}/"
         return response

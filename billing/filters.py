@@ -6,6 +6,8 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.inputs import IdFilter
+
 from .choices import InvoiceStatus
 from .models import Invoice, Payment
 
@@ -19,7 +21,7 @@ class InvoicePageFilter(django_filters.FilterSet):
         choices=[*InvoiceStatus.choices, (OVERDUE, "Overdue")], method="filter_status", empty_label="Any status"
     )
     period = django_filters.CharFilter(method="filter_period", label="Month")
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id", label="Subscriber")
+    subscriber = IdFilter(field_name="subscriber_id", label="Subscriber")
 
     class Meta:
         model = Invoice
@@ -51,7 +53,7 @@ class InvoicePageFilter(django_filters.FilterSet):
 
 class PaymentPageFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id", label="Subscriber")
+    subscriber = IdFilter(field_name="subscriber_id", label="Subscriber")
 
     class Meta:
         model = Payment

@@ -10,7 +10,7 @@ explicit bounds), and an invalid value answers 400 naming the parameter.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import django_filters
 from django import forms
@@ -46,21 +46,35 @@ class IdFilter(django_filters.NumberFilter):
     field_class = IdField
 
 
-class BoundedDateTimeField(forms.DateTimeField):
-    """A datetime between :data:`EARLIEST` and :data:`LATEST` (``9999-12-31T23:59:59-23:59`` is refused)."""
+class MinutesFilter(django_filters.NumberFilter):
+    """A number of minutes from 0 to :data:`MAX_MINUTES` (``since=99999999999`` overflowed timedelta)."""
 
-    def to_python(self, value):
-        try:
-            result = super().to_python(value)
-        except OverflowError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if result is not None:
-            try:
-                if not EARLIEST <= result <= LATEST:
-                    raise forms.ValidationError("Enter a date between 1900 and 9000.", code="out_of_range")
-            except (OverflowError, TypeError):
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return result
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_MINUTES)
+        super().__init__(*args, **kwargs)
+
+
+def time_in_bounds(value: datetime) -> bool:
+    """An aware datetime between :data:`EARLIEST` and :data:`LATEST`.
+
+    ``9999-12-31T23:59:59-23:59`` parses, but is past datetime's end once in
+    UTC: comparing it (or saving, or filtering by it) overflows.
+    """
+    try:
+        return EARLIEST <= value <= LATEST
+    except (OverflowError, TypeError):  # TypeError: a naive value
+        return False
+
+
+def parse_id(raw) -> int | None:
+    """``raw`` as a row id, or None when it is not one (``²``, ``-1``, 23 digits, ``abc``)."""
+    try:
+        return IdField(required=False).clean(raw)
+    except forms.ValidationError:
+        return None
 
 
 def query_value(params, name: str, field: forms.Field, default=None):
@@ -77,8 +91,3 @@ def query_value(params, name: str, field: forms.Field, default=None):
 def query_id(params, name: str):
     """An optional id query parameter (``?cpe=12``): None when absent, 400 when not an id."""
     return query_value(params, name, IdField(required=False))
-
-
-def minutes_ago(minutes: int) -> datetime:
-    """Now minus ``minutes`` (bounded by the caller's field: never an overflow)."""
-    return datetime.now(UTC) - timedelta(minutes=minutes)

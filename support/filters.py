@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from portal.inputs import parse_id
+
 from .choices import TicketPriority
 from .models import Ticket
 
@@ -21,8 +23,9 @@ class TicketQueueFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        if value.lstrip("#").isdigit():
-            return queryset.filter(pk=int(value.lstrip("#")))
+        ticket_id = parse_id(value.lstrip("#"))  # "#123" opens ticket 123; "²" is only text
+        if ticket_id is not None:
+            return queryset.filter(pk=ticket_id)
         for word in value.split()[:6]:
             queryset = queryset.filter(
                 Q(subject__icontains=word)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db import transaction
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
@@ -51,7 +52,7 @@ from portal.api.errors import error_response
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField
 from portal.audit import client_address
-from portal.inputs import MAX_ROW_ID
+from portal.inputs import MAX_ROW_ID, query_id, query_value
 from portal.roles import role_can
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -378,11 +379,9 @@ class DeviceActionViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         queryset = super().get_queryset().order_by("-created", "-id")
         params = self.request.query_params
         for name in ("cpe", "batch"):
-            if params.get(name):
-                try:
-                    queryset = queryset.filter(**{f"{name}_id": int(params[name])})
-                except ValueError:
-                    raise ValidationError({name: ["Enter a whole number."]}) from None
+            wanted = query_id(params, name)
+            if wanted is not None:
+                queryset = queryset.filter(**{f"{name}_id": wanted})
         for name, choices in (("kind", ActionKind.values), ("status", ActionStatus.values)):
             if params.get(name):
                 if params[name] not in choices:
@@ -398,10 +397,7 @@ class DeviceActionViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="steps", url_name="steps")
     def steps(self, request, pk=None):
         found = self.get_object()
-        try:
-            since = int(request.query_params.get("since", 0))
-        except ValueError:
-            raise ValidationError({"since": ["Enter a whole number."]}) from None
+        since = query_value(request.query_params, "since", forms.IntegerField(min_value=0, max_value=MAX_ROW_ID), 0)
         steps = found.steps.filter(seq__gt=since).order_by("seq")[:1000]
         return Response(
             {

@@ -130,7 +130,11 @@ class KrillDecimalField(serializers.DecimalField):
     def validate_precision(self, value):
         # Round to the column's precision first, then check what is left (the digits before the point).
         if self.decimal_places is not None and value.is_finite():
-            value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+            try:
+                value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+            except decimal.InvalidOperation:
+                # 1e308 has more digits than the context can quantize to: far too many for the column anyway.
+                self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
         return super().validate_precision(value)
 
     def to_representation(self, value):

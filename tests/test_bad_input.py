@@ -121,3 +121,8 @@ def test_pages_keep_working_with_good_values(admin_user, tenant_a):
     client: Client = client_for(admin_user)
     for url in ("/devices/actions/?since=60", "/tickets/?q=wifi", "/billing/invoices/?subscriber=1"):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(("value", "status"), [(HUGE_ID, 400), ("²", 400), ("-1", 400)])
+def test_tenant_switch_takes_only_an_id(value, status, admin_user):
+    assert client_for(admin_user).post("/tenant/switch/", {"tenant": value}).status_code == status

@@ -6,6 +6,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from portal.inputs import IdFilter
 from portal.pages import matching_every_word
 
 from .choices import InvoiceStatus
@@ -22,7 +23,7 @@ class InvoicePageFilter(django_filters.FilterSet):
         choices=[*InvoiceStatus.choices, (OVERDUE, "Overdue")], method="filter_status", empty_label="Any status"
     )
     period = django_filters.CharFilter(method="filter_period", label="Month")
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id", label="Subscriber")
+    subscriber = IdFilter(field_name="subscriber_id", label="Subscriber")
 
     class Meta:
         model = Invoice
@@ -46,7 +47,7 @@ class InvoicePageFilter(django_filters.FilterSet):
 
 class PaymentPageFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id", label="Subscriber")
+    subscriber = IdFilter(field_name="subscriber_id", label="Subscriber")
 
     class Meta:
         model = Payment

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from portal.inputs import parse_id
+
 from .choices import InvoiceStatus
 from .models import Invoice, Payment, Subscription
 
@@ -51,5 +53,6 @@ def with_billing_summary(subscribers: QuerySet, today: date) -> QuerySet:
 
 def subscribers_on_plan(subscribers: QuerySet, plan: str, today: date) -> QuerySet:
     """Subscribers currently on the plan given by code or numeric id."""
-    match = Q(plan__code=plan) | (Q(plan_id=int(plan)) if plan.isdigit() else Q(pk__in=[]))
+    plan_id = parse_id(plan)  # "²" passes isdigit() but is no id
+    match = Q(plan__code=plan) | (Q(plan_id=plan_id) if plan_id is not None else Q(pk__in=[]))
     return subscribers.filter(pk__in=current_subscriptions(today).filter(match).values("subscriber_id"))

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import DetailView
 
+from portal.inputs import parse_id
 from portal.models import WorkerHeartbeat
 from portal.pages import HTMX_STOP_POLLING, FilteredListView, TenantViewMixin, fragment_response
 from subscribers.models import Subscriber
@@ -56,9 +57,9 @@ class InvoiceListView(BillingPageMixin, FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        subscriber_id = self.request.GET.get("subscriber", "")
-        if subscriber_id.isdigit():
-            context["for_subscriber"] = self.scoped(Subscriber).filter(pk=int(subscriber_id)).first()
+        subscriber_id = parse_id(self.request.GET.get("subscriber", ""))
+        if subscriber_id is not None:
+            context["for_subscriber"] = self.scoped(Subscriber).filter(pk=subscriber_id).first()
         return context
 
 
@@ -135,10 +136,10 @@ class PaymentCreateView(TenantViewMixin, View):
 
     def preselected(self, request: HttpRequest) -> Subscriber | None:
         subscriber_id = (request.POST if request.method == "POST" else request.GET).get("preselected", "")
-        subscriber_id = subscriber_id or request.GET.get("subscriber", "")
-        if not subscriber_id.isdigit():
+        subscriber_id = parse_id(subscriber_id or request.GET.get("subscriber", ""))
+        if subscriber_id is None:
             return None
-        return get_object_or_404(self.scoped(Subscriber), pk=int(subscriber_id))
+        return get_object_or_404(self.scoped(Subscriber), pk=subscriber_id)
 
     def default_currency(self, subscriber: Subscriber | None) -> str:
         """The currency the subscriber is invoiced in, else the tenant's plans' (not a hard-coded EUR)."""

@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from portal.inputs import IdFilter, MinutesFilter
 from subscribers.filters import RealmFilterMixin
 from subscribers.models import Subscriber
 
@@ -18,13 +19,13 @@ from .models import Alert, Cpe, DeviceAction
 class CpeFilter(RealmFilterMixin):
     # Related records by plain id (not ModelChoiceFilter): a filter never
     # reveals whether an id exists in another tenant.
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    profile = django_filters.NumberFilter(field_name="profile_id")
-    line_profile = django_filters.NumberFilter(field_name="line_profile_id")
-    tv_profile = django_filters.NumberFilter(field_name="tv_profile_id")
-    voip_profile = django_filters.NumberFilter(field_name="voip_profile_id")
-    wifi_profile = django_filters.NumberFilter(field_name="wifi_profile_id")
-    address_profile = django_filters.NumberFilter(field_name="address_profile_id")
+    customer = IdFilter(field_name="customer_id")
+    profile = IdFilter(field_name="profile_id")
+    line_profile = IdFilter(field_name="line_profile_id")
+    tv_profile = IdFilter(field_name="tv_profile_id")
+    voip_profile = IdFilter(field_name="voip_profile_id")
+    wifi_profile = IdFilter(field_name="wifi_profile_id")
+    address_profile = IdFilter(field_name="address_profile_id")
     model = django_filters.CharFilter(field_name="model__name")
     family = django_filters.ChoiceFilter(field_name="model__family", choices=DeviceFamily.choices)
     mac = django_filters.CharFilter(field_name="mac", lookup_expr="iexact")
@@ -82,7 +83,7 @@ class DevicePageFilter(django_filters.FilterSet):
     family = django_filters.ChoiceFilter(
         field_name="model__family", choices=DeviceFamily.choices, empty_label="Any family", label="Family"
     )
-    model = django_filters.NumberFilter(field_name="model_id", label="Model")
+    model = IdFilter(field_name="model_id", label="Model")
     tech = django_filters.ChoiceFilter(choices=Tech.choices, empty_label="Any technology", label="Technology")
     status = django_filters.ChoiceFilter(
         method="filter_status", choices=LIVE_STATES, empty_label="Any status", label="Status"
@@ -129,9 +130,9 @@ class ActionPageFilter(django_filters.FilterSet):
 
     status = django_filters.ChoiceFilter(choices=ActionStatus.choices, empty_label="Any status", label="Status")
     kind = django_filters.ChoiceFilter(choices=ActionKind.choices, empty_label="Any action", label="Action")
-    cpe = django_filters.NumberFilter(field_name="cpe_id", label="CPE")
-    batch = django_filters.NumberFilter(field_name="batch_id", label="Batch")
-    since = django_filters.NumberFilter(method="filter_since", label="Finished in the last (minutes)")
+    cpe = IdFilter(field_name="cpe_id", label="CPE")
+    batch = IdFilter(field_name="batch_id", label="Batch")
+    since = MinutesFilter(method="filter_since", label="Finished in the last (minutes)")
 
     class Meta:
         model = DeviceAction
@@ -140,4 +141,4 @@ class ActionPageFilter(django_filters.FilterSet):
     def filter_since(self, queryset, name, value):
         if not value or value <= 0:
             return queryset
-        return queryset.filter(finished__gte=timezone.now() - timedelta(minutes=int(value)))
+        return queryset.filter(finished__gte=timezone.now() - timedelta(minutes=value))

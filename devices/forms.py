@@ -47,6 +47,8 @@ class BulkActionForm(PageForm):
     all_matching = forms.BooleanField(label="All devices matching the filters", required=False)
     # The list's query string when all_matching is set (family=halny&status=offline...).
     query = forms.CharField(required=False, widget=forms.HiddenInput, max_length=1000)
+    # The number of devices the confirmation dialog showed; a destructive batch over many devices needs it.
+    confirm_count = forms.IntegerField(required=False, min_value=0, max_value=10**9, widget=forms.HiddenInput)
 
     def __init__(self, *args, role: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -27,4 +27,6 @@ def _cpes(subscriber: Subscriber, request: HttpRequest) -> dict[str, Any]:
     return {"cpes": cpes}
 
 
-PANELS = (Panel("cpes", "Devices (CPEs)", "devices/subscriber_panels.html#cpes", _cpes, "main", 10),)
+# Serials and live state are device details: a role without devices.view (billing) does not get the panel,
+# exactly as the API refuses it joins=cpes.
+PANELS = (Panel("cpes", "Devices (CPEs)", "devices/subscriber_panels.html#cpes", _cpes, "main", 10, "devices.view"),)

@@ -39,6 +39,7 @@ from portal.roles import allowed_actions
 
 from . import actions as engine
 from . import selectors
+from .actions.request import BatchNotConfirmed
 from .choices import ActionKind, ActionSource, DeviceFamily, Tech
 from .filters import LIVE_STATES, ActionPageFilter, DevicePageFilter
 from .forms import BulkActionForm, DeviceActionForm, action_choices
@@ -409,16 +410,22 @@ class BatchCreateView(TenantViewMixin, View):
         if not cpes:
             messages.error(request, "No device matches the selection.")
             return redirect(back)
-        batch = engine.request_batch(
-            self.tenant,
-            data["kind"],
-            cpes,
-            missing=missing,
-            selection=selection,
-            requested_by=request.user,
-            source=ActionSource.UI,
-            requested_from=client_address(request),
-        )
+        try:
+            batch = engine.request_batch(
+                self.tenant,
+                data["kind"],
+                cpes,
+                missing=missing,
+                selection=selection,
+                requested_by=request.user,
+                source=ActionSource.UI,
+                requested_from=client_address(request),
+                # The count the confirmation dialog showed (devices.js fills it in).
+                confirm_count=data["confirm_count"],
+            )
+        except BatchNotConfirmed as exc:
+            messages.error(request, exc.message)
+            return redirect(back)
         return redirect("devices:batch-detail", pk=batch.pk)
 
 

@@ -194,7 +194,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "portal.api.parsers.JSONParser",  # DRF's, with a 400 for absurd nesting
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -404,6 +404,8 @@ NOC_ACTION_MAX_ATTEMPTS = env.int("NOC_ACTION_MAX_ATTEMPTS", default=4)
 # Backoff between attempts: base * 2^(n-1) seconds, capped, with full jitter.
 NOC_ACTION_RETRY_BASE_S = env.float("NOC_ACTION_RETRY_BASE_S", default=5.0)
 NOC_ACTION_RETRY_MAX_S = env.float("NOC_ACTION_RETRY_MAX_S", default=300.0)
+# A batch of a kind that cannot be undone (factory, unprovision) over more devices than this needs confirm_count.
+NOC_BATCH_CONFIRM_OVER = env.int("NOC_BATCH_CONFIRM_OVER", default=10)
 # A running action renews its heartbeat and device lease this often; one
 # silent for NOC_ACTION_LEASE_S counts as lost (the reaper requeues it).
 NOC_ACTION_HEARTBEAT_S = env.float("NOC_ACTION_HEARTBEAT_S", default=10.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -61,13 +62,17 @@ def _new_access(user, application, scope: str) -> tuple[AccessToken, str]:
 
 
 @transaction.atomic
-def issue_user_tokens(user) -> IssuedTokens:
-    """Access + refresh pair for a logged-in user; the role decides what writes pass."""
+def issue_user_tokens(user, *, family: uuid.UUID | None = None) -> IssuedTokens:
+    """Access + refresh pair for a logged-in user; the role decides what writes pass.
+
+    ``family`` ties every refresh token rotated from one login together, so a
+    replayed one can revoke them all (a new login starts a new family).
+    """
     application = _user_application()
     scope = ClientScope.READ_WRITE.value
     access, raw_access = _new_access(user, application, scope)
     raw_refresh = secrets.token_urlsafe(32)
-    refresh = RefreshToken(user=user, application=application, access_token=access)
+    refresh = RefreshToken(user=user, application=application, access_token=access, token_family=family or uuid.uuid4())
     set_token_value(refresh, raw_refresh)
     refresh.save()
     return IssuedTokens(raw_access, raw_refresh, oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS, scope)
@@ -77,25 +82,36 @@ class InvalidRefreshToken(Exception):
     pass
 
 
-@transaction.atomic
 def refresh_user_tokens(raw_refresh: str) -> IssuedTokens:
-    """Rotate: the old refresh token (and its access token) are revoked."""
+    """Rotate: the old refresh token (and its access token) are revoked.
+
+    A refresh token presented a second time means two parties hold it (RFC 9700
+    section 2.2.2): the whole family descended from that login is revoked, the
+    thief's newer tokens and the user's alike, and the user logs in again.
+    """
     checksum = hashlib.sha256(raw_refresh.encode()).hexdigest()
-    refresh = (
-        RefreshToken.objects.select_for_update()
-        .filter(token_checksum=checksum, revoked__isnull=True, application__name=USER_TOKEN_APPLICATION)
-        .select_related("user")
-        .first()
-    )
-    if refresh is None or not refresh.user.is_active:
-        raise InvalidRefreshToken("Refresh token is invalid, revoked or already used.")
-    age = (timezone.now() - refresh.created).total_seconds()
-    if age > oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS:
-        refresh.revoke()
+    with transaction.atomic():
+        refresh = (
+            RefreshToken.objects.select_for_update()
+            .filter(token_checksum=checksum, application__name=USER_TOKEN_APPLICATION)
+            .select_related("user")
+            .order_by("revoked")  # a live row first, should one share the checksum
+            .first()
+        )
+        if refresh is None or not refresh.user.is_active:
+            raise InvalidRefreshToken("Refresh token is invalid, revoked or already used.")
+        replayed = refresh.revoked is not None
+        if not replayed:
+            age = (timezone.now() - refresh.created).total_seconds()
+            if age <= oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS:
+                refresh.revoke()
+                return issue_user_tokens(refresh.user, family=refresh.token_family)
+            refresh.revoke()  # committed as the block ends normally; the error is raised after it
+    if not replayed:
         raise InvalidRefreshToken("Refresh token has expired; log in again.")
-    user = refresh.user
-    refresh.revoke()
-    return issue_user_tokens(user)
+    # Outside the block above, so the revocation commits although the caller gets an error.
+    RefreshToken.revoke_family(refresh.token_family)
+    raise InvalidRefreshToken("Refresh token is invalid, revoked or already used.")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from .dashboard import dashboard_tiles
+from .inputs import parse_id
 from .pages import HtmxPartialMixin, TenantViewMixin
 from .tenancy import switch_tenant
 
@@ -34,9 +35,8 @@ class SwitchTenantView(LoginRequiredMixin, View):
     """POST from the top-bar switcher; remembers the choice in the session."""
 
     def post(self, request):
-        try:
-            tenant_id = int(request.POST.get("tenant", ""))
-        except ValueError:
+        tenant_id = parse_id(request.POST.get("tenant", ""))  # 23 digits overflowed the query (a 500)
+        if tenant_id is None:
             return HttpResponseBadRequest("Choose a tenant.")
         if not switch_tenant(request, tenant_id):
             raise PermissionDenied("You are not a member of that tenant.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q
 
+from portal.inputs import IdFilter
 from portal.pages import SEARCH_WORDS, contains_any
 
 from . import extensions
@@ -29,7 +30,7 @@ class RealmFilterMixin(django_filters.FilterSet):
 
 
 class CustomerFilter(RealmFilterMixin):
-    id = django_filters.NumberFilter(field_name="id")
+    id = IdFilter(field_name="id")
     name = django_filters.CharFilter()
     name__icontains = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     surname = django_filters.CharFilter()
@@ -43,8 +44,8 @@ class CustomerFilter(RealmFilterMixin):
 class PotsLineFilter(RealmFilterMixin):
     # Plain ids (not ModelChoiceFilter): filtering never reveals whether an id
     # exists in another tenant.
-    cpe = django_filters.NumberFilter(field_name="cpe_id")
-    customer = django_filters.NumberFilter(field_name="cpe__customer_id")
+    cpe = IdFilter(field_name="cpe_id")
+    customer = IdFilter(field_name="cpe__customer_id")
 
     class Meta:
         model = PotsLine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from portal.inputs import parse_id
 from portal.pages import matching_every_word
 
 from .choices import TicketPriority
@@ -22,6 +23,7 @@ class TicketQueueFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        if value.lstrip("#").isdigit():
-            return queryset.filter(pk=int(value.lstrip("#")))
+        ticket_id = parse_id(value.lstrip("#"))  # "#123" opens ticket 123; "²" is only text
+        if ticket_id is not None:
+            return queryset.filter(pk=ticket_id)
         return matching_every_word(queryset, value, ("subject", "subscriber__name", "subscriber__surname"))

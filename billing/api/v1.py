@@ -25,6 +25,7 @@ from portal import idempotency
 from portal.api.errors import Conflict
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin, V1Router
+from portal.inputs import IdFilter
 from subscribers.models import Subscriber
 
 from .schema import GENERATE_EXAMPLES, PAYMENT_EXAMPLES
@@ -104,7 +105,7 @@ class V1InvoiceDetailSerializer(V1InvoiceSerializer):
 
 class V1InvoiceFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InvoiceStatus.choices)
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id")
+    subscriber = IdFilter(field_name="subscriber_id")
     period = django_filters.CharFilter(method="filter_period", label="billing period YYYY-MM")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="open and past due")
 
@@ -240,7 +241,7 @@ class V1PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentFilter(django_filters.FilterSet):
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id")
+    subscriber = IdFilter(field_name="subscriber_id")
     method = django_filters.ChoiceFilter(choices=PaymentMethod.choices)
     received_after = django_filters.DateFilter(field_name="received_on", lookup_expr="gte")
     received_before = django_filters.DateFilter(field_name="received_on", lookup_expr="lte")

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import signature
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -55,6 +56,30 @@ class ActionRefused(Exception):
 
 class ActionFinished(Exception):
     """The action already finished; there is nothing to cancel."""
+
+
+class BatchNotConfirmed(Exception):
+    """A batch that cannot be undone targets more devices than ``NOC_BATCH_CONFIRM_OVER`` without the count confirmed.
+
+    A typo in a filter must not factory-reset the fleet: the caller repeats the
+    number of devices it expects to hit (``confirm_count``), as the page's
+    dialog does, and a different number refuses the whole batch.
+    """
+
+    def __init__(self, label: str, count: int, confirm_over: int, confirm_count: int | None) -> None:
+        got = "none was given" if confirm_count is None else f"{confirm_count} was given"
+        message = (
+            f"{label} cannot be undone and this selection targets {count} devices (more than {confirm_over}): "
+            f"confirm with confirm_count={count} ({got})."
+        )
+        super().__init__(message)
+        self.count = count
+        self.message = message
+
+
+def batch_confirm_over() -> int:
+    """Destructive batches over more devices than this need ``confirm_count`` (setting NOC_BATCH_CONFIRM_OVER)."""
+    return int(getattr(settings, "NOC_BATCH_CONFIRM_OVER", 10))
 
 
 # ---------------------------------------------------------------------------
@@ -181,13 +206,21 @@ def request_batch(
     source: str = ActionSource.API,
     requested_from: str = "",
     not_after: datetime | None = None,
+    confirm_count: int | None = None,
 ) -> ActionBatch:
     """One action per CPE that can do ``kind``; the others are listed as skipped with the reason.
 
     ``cpes`` should carry model/tenant/profiles (select_related) and POTS
     lines (prefetch) so checking a thousand devices stays a few queries.
+    A kind marked ``danger`` over more than :func:`batch_confirm_over` devices
+    needs ``confirm_count`` equal to the number of CPEs given, else
+    :class:`BatchNotConfirmed` (nothing is created).
     """
-    kind_spec(kind)  # unknown kinds are a programming error, not a refusal
+    spec = kind_spec(kind)  # unknown kinds are a programming error, not a refusal
+    cpes = list(cpes)
+    confirm_over = batch_confirm_over()
+    if spec.danger and len(cpes) > confirm_over and confirm_count != len(cpes):
+        raise BatchNotConfirmed(spec.label, len(cpes), confirm_over, confirm_count)
     config = ActionSettings.from_settings()
     params = dict(params or {})
     skipped = [{"cpe": ident, "reason": "No such CPE."} for ident in missing]

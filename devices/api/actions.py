@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db import transaction
 from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
@@ -43,6 +44,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from devices import actions as engine
+from devices.actions.request import BatchNotConfirmed
 from devices.choices import ActionKind, ActionSource, ActionStatus
 from devices.filters import CpeFilter
 from devices.models import ActionBatch, Cpe, DeviceAction, DeviceActionStep
@@ -52,6 +54,7 @@ from portal.api.errors import error_response
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField
 from portal.audit import client_address
+from portal.inputs import MAX_ROW_ID, query_id, query_value
 from portal.roles import role_can
 
 # Krill's path segment → action kind (the CPE record's _links.actions).
@@ -179,11 +182,23 @@ class BatchSerializer(serializers.ModelSerializer):
 class BatchRequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActionKind.choices)
     cpes = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=engine.MAX_BATCH_IDS
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID),
+        required=False,
+        max_length=engine.MAX_BATCH_IDS,
     )
     filter = serializers.DictField(required=False)
     params = serializers.DictField(required=False, default=dict)
     not_after = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    # The number of devices the caller expects to hit; required for a destructive kind over many devices.
+    confirm_count = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0)
+
+    def validate_filter(self, value):
+        # A misspelt key used to be ignored, so the batch targeted the whole fleet.
+        allowed = sorted(CpeFilter.base_filters)
+        unknown = sorted(k for k in value if k not in CpeFilter.base_filters)
+        if unknown:
+            raise ValidationError(f"Unknown filter key(s): {', '.join(unknown)}. Allowed: {', '.join(allowed)}.")
+        return value
 
     def validate(self, attrs):
         if ("cpes" in attrs) == ("filter" in attrs):
@@ -348,11 +363,9 @@ class DeviceActionViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         queryset = super().get_queryset().order_by("-created", "-id")
         params = self.request.query_params
         for name in ("cpe", "batch"):
-            if params.get(name):
-                try:
-                    queryset = queryset.filter(**{f"{name}_id": int(params[name])})
-                except ValueError:
-                    raise ValidationError({name: ["Enter a whole number."]}) from None
+            wanted = query_id(params, name)
+            if wanted is not None:
+                queryset = queryset.filter(**{f"{name}_id": wanted})
         for name, choices in (("kind", ActionKind.values), ("status", ActionStatus.values)):
             if params.get(name):
                 if params[name] not in choices:
@@ -368,10 +381,7 @@ class DeviceActionViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], url_path="steps", url_name="steps")
     def steps(self, request, pk=None):
         found = self.get_object()
-        try:
-            since = int(request.query_params.get("since", 0))
-        except ValueError:
-            raise ValidationError({"since": ["Enter a whole number."]}) from None
+        since = query_value(request.query_params, "since", forms.IntegerField(min_value=0, max_value=MAX_ROW_ID), 0)
         steps = found.steps.filter(seq__gt=since).order_by("seq")[:1000]
         return Response(
             {
@@ -437,18 +447,22 @@ class ActionBatchViewSet(
                 raise ValidationError({"filter": [f"{k}: {' '.join(v)}" for k, v in cpe_filter.errors.items()]})
             cpes = list(cpe_filter.qs.order_by("pk")[: engine.MAX_BATCH_IDS])
             selection = {"filter": data["filter"]}
-        batch = engine.request_batch(
-            tenant,
-            kind,
-            cpes,
-            missing=missing,
-            params=data["params"],
-            selection=selection,
-            requested_by=request.user,
-            source=ActionSource.API,
-            requested_from=client_address(request),
-            not_after=data["not_after"],
-        )
+        try:
+            batch = engine.request_batch(
+                tenant,
+                kind,
+                cpes,
+                missing=missing,
+                params=data["params"],
+                selection=selection,
+                requested_by=request.user,
+                source=ActionSource.API,
+                requested_from=client_address(request),
+                not_after=data["not_after"],
+                confirm_count=data["confirm_count"],
+            )
+        except BatchNotConfirmed as exc:
+            raise ValidationError({"confirm_count": [exc.message]}) from None
         response = Response(BatchSerializer(batch).data, status=201)
         response["Location"] = f"/api/v2/isp/action_batches/{batch.pk}/"
         return response

@@ -45,6 +45,7 @@ from devices.models import Alert, AlertKind, AlertSeverity, Cpe, DeviceSample, D
 from devices.selectors import state_of
 from portal.api.gate import TenantScopedMixin
 from portal.api.krill import KrillDateTimeField, KrillRouter, parse_csv_param
+from portal.inputs import query_id, time_in_bounds
 
 OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 SEVERITY_STATE = {AlertSeverity.WARNING: WARNING, AlertSeverity.CRITICAL: CRITICAL}
@@ -394,10 +395,18 @@ def _parse_time(request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     if not raw:
         return None
-    value = parse_datetime(raw.replace(" ", "+"))  # a "+" in a query string arrives as a space
+    invalid = {name: ["Enter an ISO 8601 date-time, e.g. 2026-11-21T20:00:00+00:00."]}
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))  # a "+" in a query string arrives as a space
+    except ValueError:  # well-formed but impossible (month 13, offset of a day)
+        raise exceptions.ValidationError(invalid) from None
     if value is None:
-        raise exceptions.ValidationError({name: ["Enter an ISO 8601 date-time, e.g. 2026-11-21T20:00:00+00:00."]})
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+        raise exceptions.ValidationError(invalid)
+    # Bounded: 9999-12-31T23:59:59-23:59 is past datetime's end once in UTC (an overflow, not a 400, before).
+    value = value if timezone.is_aware(value) else timezone.make_aware(value)
+    if not time_in_bounds(value):
+        raise exceptions.ValidationError({name: ["Enter a date-time between the years 1900 and 9000."]})
+    return value
 
 
 class HostSearchViewSet(TenantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -504,11 +513,9 @@ class AlertViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
         for name in ("kind", "severity"):
             if params.get(name):
                 queryset = queryset.filter(**{name: params[name]})
-        if params.get("cpe"):
-            try:
-                queryset = queryset.filter(cpe_id=int(params["cpe"]))
-            except ValueError:
-                raise exceptions.ValidationError({"cpe": ["Enter a CPE id."]}) from None
+        cpe_id = query_id(params, "cpe")
+        if cpe_id is not None:
+            queryset = queryset.filter(cpe_id=cpe_id)
         return queryset
 
 

@@ -15,8 +15,8 @@ What a Krill integration expects from any resource, implemented once:
 - Related ids in writes are validated against the request's tenant (another
   tenant's id is "does not exist", never a cross-tenant link).
 - Secrets (``pppoe_password``...) are answered masked (``"••••••"``) when set,
-  ``""``/``null`` when not; ``?show_secrets=1`` reveals them for roles with
-  ``devices.change``. A masked value written back means "unchanged".
+  ``""``/``null`` when not; ``?show_secrets=1`` reveals them to a token with
+  the ``write`` scope whose role has ``devices.change``. A masked value written back means "unchanged".
 - Portal extensions to a Krill record (a subscriber's e-mail, a CPE's
   management address...) are writable but only answered when named in
   ``attrs``, so a Krill record keeps exactly Krill's keys by default.
@@ -47,6 +47,7 @@ from portal.roles import role_can
 from portal.secrets import MASK, mask
 
 from .errors import Conflict, error_response
+from .permissions import token_scopes
 
 SECRET_MASK = MASK  # what a masked secret reads as; a client writing it back means "unchanged"
 SHOW_SECRETS_PERMISSION = "devices.change"
@@ -129,7 +130,11 @@ class KrillDecimalField(serializers.DecimalField):
     def validate_precision(self, value):
         # Round to the column's precision first, then check what is left (the digits before the point).
         if self.decimal_places is not None and value.is_finite():
-            value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+            try:
+                value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+            except decimal.InvalidOperation:
+                # 1e308 has more digits than the context can quantize to: far too many for the column anyway.
+                self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
         return super().validate_precision(value)
 
     def to_representation(self, value):
@@ -290,7 +295,8 @@ KRILL_QUERY_PARAMETERS = [
     OpenApiParameter(
         "show_secrets",
         OpenApiTypes.BOOL,
-        description="Answer secrets in clear instead of masked (`••••••`). Needs the devices.change permission.",
+        description="Answer secrets in clear instead of masked (`••••••`). Needs a token with the `write` scope "
+        "and the devices.change permission.",
     ),
 ]
 
@@ -341,6 +347,9 @@ class KrillViewSetMixin:
         serializer_class = self.get_serializer_class()
         role = getattr(request, "role", None)
         show_secrets = request.query_params.get("show_secrets", "").strip().lower() in _TRUE
+        if show_secrets and "write" not in token_scopes(request):
+            # Secrets are write material (they configure devices): a read-only token never sees them.
+            raise exceptions.PermissionDenied("This token is read-only; show_secrets needs the 'write' scope.")
         if show_secrets and not role_can(role, SHOW_SECRETS_PERMISSION):
             raise exceptions.PermissionDenied(
                 f"Your role ({role}) may not see secrets (show_secrets needs {SHOW_SECRETS_PERMISSION})."

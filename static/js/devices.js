@@ -64,6 +64,9 @@
     var dialog = target.closest("dialog");
     var form = target.closest("form");
     if (target.matches("[data-bulk-cancel]")) { dialog.close(); return; }
+    // The server checks this against the devices it would target (destructive batches over many devices).
+    var counted = form.querySelector("[data-bulk-confirm-count-field]");
+    if (counted) counted.value = selectedCount(form);
     form.dataset.confirmed = "yes";
     target.disabled = true;
     target.classList.add("btn-loading");

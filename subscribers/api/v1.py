@@ -8,6 +8,7 @@ from ``portal.api.v1``. Mounted by ``portal/urls.py`` through ``urlpatterns``.
 from __future__ import annotations
 
 import django_filters
+from django.core.validators import validate_slug
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -77,7 +78,10 @@ class V1SubscriberSerializer(serializers.ModelSerializer):
 
 class V1SubscriberFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=SubscriberStatus.choices)
-    plan = django_filters.CharFilter(method="filter_plan", label="plan code or id (current subscription)")
+    # Plan codes are slugs (billing.Plan.code): "²" is neither a code nor an id, so a 400.
+    plan = django_filters.CharFilter(
+        method="filter_plan", label="plan code or id (current subscription)", validators=[validate_slug], max_length=50
+    )
     search = django_filters.CharFilter(method="filter_search", label="name, e-mail, phone, address or external id")
 
     class Meta:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from portal.api.gate import TenantModelViewSet, WrittenByServicesMixin
 from portal.api.krill import KrillModelSerializer, KrillViewSetMixin, SecretField
 from subscribers import extensions, services
+from subscribers.choices import SubscriberStatus
 from subscribers.filters import CustomerFilter, PotsLineFilter
 from subscribers.models import PotsLine, Subscriber
 
 from .schema import customer_schema_view, pots_line_schema_view
+
+STATUS_READ_ONLY = (
+    "status is read-only here. Change it with POST /api/v1/subscribers/<id>/activate or "
+    "/api/v1/subscribers/<id>/suspend, or deactivate with DELETE /api/v1/subscribers/<id>: "
+    "those record the service event the network acts on."
+)
 
 
 class CustomerSerializer(KrillModelSerializer):
@@ -42,7 +51,17 @@ class CustomerSerializer(KrillModelSerializer):
             "phone",
             "status",
         ]
-        read_only_fields = ["id", "realm", "created", "updated"]
+        # status is read-only: a change must go through the status service (event, rules, signal).
+        read_only_fields = ["id", "realm", "created", "updated", "status"]
+
+    def to_internal_value(self, data):
+        # Echoing the current status back (GET → edit → PUT) is fine; asking for another one is a 400
+        # rather than a silent no-op, so an integration learns where status changes live.
+        if isinstance(data, Mapping) and "status" in data:
+            current = self.instance.status if self.instance is not None else SubscriberStatus.ACTIVE
+            if data["status"] != current:
+                raise serializers.ValidationError({"status": [STATUS_READ_ONLY]})
+        return super().to_internal_value(data)
 
     def get_realm(self, obj) -> str:
         # Every row of a response belongs to the request's tenant: no join needed.
@@ -125,3 +144,6 @@ class PotsLineViewSet(WrittenByServicesMixin, KrillViewSetMixin, TenantModelView
     filterset_class = PotsLineFilter
     permission_area = "subscribers"
     writes = (services.create_pots_line, services.update_pots_line)
+    # A POTS line is rendered into its CPE's configuration: writing one is a device change
+    # (the billing role, which may change subscribers, never touches devices).
+    action_permissions = dict.fromkeys(("create", "update", "partial_update", "destroy"), "devices.change")

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from devices.models import Cpe
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin
+from portal.inputs import IdFilter
 from subscribers.models import Subscriber
 from support import services
 from support.choices import TicketPriority, TicketStatus
@@ -130,8 +131,8 @@ class V1TicketUpdateSerializer(serializers.ModelSerializer):
 class V1TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
     priority = django_filters.MultipleChoiceFilter(choices=TicketPriority.choices)
-    subscriber = django_filters.NumberFilter(field_name="subscriber_id")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    subscriber = IdFilter(field_name="subscriber_id")
+    assignee = IdFilter(field_name="assignee_id")
     unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
     search = django_filters.CharFilter(method="filter_search", label="subject or description")
 

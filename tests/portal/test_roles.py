@@ -5,6 +5,8 @@ import pytest
 from devices.actions.kinds import KINDS, register_permissions
 from portal.choices import Role
 from portal.roles import DEVICE_ACTIONS, PERMISSIONS, allowed_actions, role_can
+from subscribers.api.v2 import PotsLineViewSet
+from subscribers.panels import get_panel
 
 
 def test_every_role_has_an_entry():
@@ -73,3 +75,17 @@ def test_gate_enforces_the_map_on_api_routes(role, role_users, api_as, tenant_a)
 @pytest.mark.django_db
 def test_gate_lets_admin_through(admin_user, api_as, tenant_a):
     assert api_as(admin_user, tenant_a).get("/api/v2/auth/clients/").status_code == 200
+
+
+def test_pots_writes_need_device_rights_on_the_api():
+    # A POTS line is rendered into device configuration (issue 17): its writes ask devices.change.
+    assert not role_can(Role.BILLING, "devices.change") and role_can(Role.BILLING, "subscribers.change")
+    assert set(PotsLineViewSet.action_permissions) == {"create", "update", "partial_update", "destroy"}
+    assert set(PotsLineViewSet.action_permissions.values()) == {"devices.change"}
+
+
+def test_the_subscriber_pages_cpe_panel_follows_devices_view():
+    panel = get_panel("cpes")
+    assert panel is not None and panel.permission == "devices.view"
+    assert not panel.allowed(Role.BILLING)
+    assert all(panel.allowed(role) for role in (Role.ADMIN, Role.NOC, Role.SUPPORT, Role.READONLY))

@@ -142,7 +142,15 @@ class Allocation(TenantOwned):
         ordering = ["key", "id"]
         verbose_name = "IP allocation"
         # The next-free search and the "is it taken" probe read the partial unique index below.
-        indexes = [models.Index(fields=["vrf", "key"], name="ipam_alloc_vrf_key")]
+        indexes = [
+            models.Index(fields=["vrf", "key"], name="ipam_alloc_vrf_key"),
+            # Ending quarantines before each allocation reads only the quarantined rows.
+            models.Index(
+                fields=["subnet", "quarantine_until"],
+                condition=Q(status=AllocationStatus.QUARANTINED),
+                name="ipam_alloc_quarantine",
+            ),
+        ]
         constraints = [
             # The database's last word on "each address once": two live rows of one address in
             # one subnet cannot both commit, whatever the code above did.

@@ -215,20 +215,20 @@ def _check_assignment(tenant, assignment: Assignment) -> None:
 
 
 def _insert(subnet: Subnet, number: int, assignment: Assignment, by) -> Allocation:
+    # No savepoint: a unique violation (the backstop) fails the whole allocation anyway.
     try:
-        with transaction.atomic():
-            return Allocation.objects.create(
-                tenant_id=subnet.tenant_id,
-                subnet=subnet,
-                vrf_id=subnet.vrf_id,
-                address=str(ipaddress.ip_address(number)),
-                key=key_of(number),
-                subscriber=assignment.subscriber,
-                cpe=assignment.cpe,
-                session_id=assignment.session_id,
-                description=assignment.description,
-                allocated_by=_actor(by),
-            )
+        return Allocation.objects.create(
+            tenant_id=subnet.tenant_id,
+            subnet=subnet,
+            vrf_id=subnet.vrf_id,
+            address=str(ipaddress.ip_address(number)),
+            key=key_of(number),
+            subscriber=assignment.subscriber,
+            cpe=assignment.cpe,
+            session_id=assignment.session_id,
+            description=assignment.description,
+            allocated_by=_actor(by),
+        )
     except IntegrityError as exc:
         raise AddressConflict(f"{ipaddress.ip_address(number)} is already allocated.", "address_taken") from exc
 

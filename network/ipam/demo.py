@@ -22,7 +22,7 @@ from .services import Assignment, SubnetSpec
 
 # tenant slug → (public IPv4 /24, public IPv6 /64); documentation ranges (RFC 5737, RFC 3849).
 PUBLIC = {"demo": ("192.0.2.0/24", "2001:db8:0:1::/64"), "acme": ("198.51.100.0/24", "2001:db8:0:2::/64")}
-# 205 of the /24's 244 usable addresses: 84 %.
+# 205 of the /24's 245 usable addresses (gateway .1, .2-.9 reserved): 83.7 %.
 STATIC_ADDRESSES = 205
 
 

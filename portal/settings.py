@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "SubscriberStatusEnum": "subscribers.choices.SubscriberStatus",
         "AlertKindEnum": "devices.models.monitoring.AlertKind",
         "ActionKindEnum": "devices.choices.ActionKind",
+        "IpFamilyEnum": "network.ipam.choices.IpFamily",
     },
 }
 

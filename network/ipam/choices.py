@@ -10,6 +10,11 @@ class PoolPurpose(models.TextChoices):
     MANAGEMENT = "management", "Management"
 
 
+class IpFamily(models.IntegerChoices):
+    IPV4 = 4, "IPv4"
+    IPV6 = 6, "IPv6"
+
+
 class AllocationStatus(models.TextChoices):
     ALLOCATED = "allocated", "Allocated"
     # Released but not handed out again until its quarantine ends.

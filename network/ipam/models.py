@@ -16,7 +16,7 @@ from django.db.models import Q
 from portal.models import TenantOwned
 
 from .addressing import UsableSpace, parse_network
-from .choices import LIVE_STATUSES, AllocationStatus, PoolPurpose
+from .choices import LIVE_STATUSES, AllocationStatus, IpFamily, PoolPurpose
 
 
 class Vrf(TenantOwned):
@@ -66,7 +66,7 @@ class Subnet(TenantOwned):
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="subnets", verbose_name="pool")
     vrf = models.ForeignKey(Vrf, on_delete=models.PROTECT, related_name="subnets", verbose_name="VRF")
     cidr = models.CharField("CIDR", max_length=43)
-    family = models.PositiveSmallIntegerField("IP version", choices=[(4, "IPv4"), (6, "IPv6")])
+    family = models.PositiveSmallIntegerField("IP version", choices=IpFamily.choices)
     first_key = models.CharField("first address key", max_length=32, editable=False)
     last_key = models.CharField("last address key", max_length=32, editable=False)
     gateway = models.GenericIPAddressField("gateway", null=True, blank=True)

@@ -23,40 +23,70 @@ from subscribers.models import Subscriber
 
 from .. import selectors, services
 from ..addressing import parse_network
-from ..choices import PoolPurpose
+from ..choices import IpFamily, PoolPurpose
 from ..models import Allocation, Pool, Subnet, Vrf
 
 
 class UseFields(serializers.Serializer):
-    """``used``, ``capacity``, ``free`` and ``use_percent`` of a subnet or a pool."""
+    """``used``, ``capacity``, ``free`` and ``use_percent`` of a subnet or a pool (computed once per row)."""
+
+    used = serializers.SerializerMethodField(help_text="Addresses allocated or in quarantine")
+    capacity = serializers.SerializerMethodField(
+        help_text="Usable addresses: not network, broadcast, gateway, reserved"
+    )
+    free = serializers.SerializerMethodField()
+    use_percent = serializers.SerializerMethodField()
 
     def use_of(self, obj) -> selectors.Use:
-        return selectors.pool_use(obj) if isinstance(obj, Pool) else selectors.subnet_use(obj)
+        if getattr(obj, "_ipam_use", None) is None:
+            obj._ipam_use = selectors.pool_use(obj) if isinstance(obj, Pool) else selectors.subnet_use(obj)
+        return obj._ipam_use
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        use = self.use_of(instance)
-        data.update(used=use.used, capacity=use.capacity, free=use.free, use_percent=use.percent)
-        return data
+    def get_used(self, obj) -> int:
+        return self.use_of(obj).used
+
+    def get_capacity(self, obj) -> int:
+        return self.use_of(obj).capacity
+
+    def get_free(self, obj) -> int:
+        return self.use_of(obj).free
+
+    def get_use_percent(self, obj) -> float:
+        return self.use_of(obj).percent
 
 
-class V1VrfSerializer(serializers.ModelSerializer):
+USE = ["used", "capacity", "free", "use_percent"]
+
+
+class V1IpamVrfSerializer(serializers.ModelSerializer):
     class Meta:
         model = Vrf
         fields = ["id", "name", "rd", "enforce_unique", "description"]
 
 
-class V1SubnetSerializer(UseFields, serializers.ModelSerializer):
+class V1IpamSubnetSerializer(UseFields, serializers.ModelSerializer):
     pool_name = serializers.CharField(source="pool.name", read_only=True)
     vrf_name = serializers.CharField(source="vrf.name", read_only=True)
 
     class Meta:
         model = Subnet
-        fields = ["id", "cidr", "family", "pool", "pool_name", "vrf", "vrf_name", "gateway", "reserved", "description"]
+        fields = [
+            "id",
+            "cidr",
+            "family",
+            "pool",
+            "pool_name",
+            "vrf",
+            "vrf_name",
+            "gateway",
+            "reserved",
+            "description",
+            *USE,
+        ]
         read_only_fields = fields
 
 
-class V1SubnetInputSerializer(serializers.Serializer):
+class V1IpamSubnetInputSerializer(serializers.Serializer):
     cidr = serializers.CharField(max_length=43)
     gateway = serializers.IPAddressField(required=False, allow_null=True)
     reserved = serializers.ListField(child=serializers.CharField(max_length=90), required=False, default=list)
@@ -69,17 +99,17 @@ class V1SubnetInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(str(exc)) from exc
 
 
-class V1PoolSubnetSerializer(UseFields, serializers.ModelSerializer):
+class V1IpamPoolSubnetSerializer(UseFields, serializers.ModelSerializer):
     class Meta:
         model = Subnet
-        fields = ["id", "cidr", "family", "gateway"]
+        fields = ["id", "cidr", "family", "gateway", *USE]
 
 
-class V1PoolSerializer(UseFields, serializers.ModelSerializer):
+class V1IpamPoolSerializer(UseFields, serializers.ModelSerializer):
     vrf = TenantRelatedField(Vrf)
     vrf_name = serializers.CharField(source="vrf.name", read_only=True)
     purpose = serializers.ChoiceField(choices=PoolPurpose.choices)
-    subnets = V1PoolSubnetSerializer(many=True, read_only=True)
+    subnets = V1IpamPoolSubnetSerializer(many=True, read_only=True)
     over_threshold = serializers.SerializerMethodField()
 
     class Meta:
@@ -93,6 +123,7 @@ class V1PoolSerializer(UseFields, serializers.ModelSerializer):
             "alert_threshold",
             "description",
             "subnets",
+            *USE,
             "over_threshold",
             "created",
         ]
@@ -100,12 +131,12 @@ class V1PoolSerializer(UseFields, serializers.ModelSerializer):
         extra_kwargs = {"alert_threshold": {"min_value": 1, "max_value": 100}}
 
     def get_over_threshold(self, pool: Pool) -> bool:
-        use = selectors.pool_use(pool)
+        use = self.use_of(pool)
         return bool(use.capacity) and use.percent >= pool.alert_threshold
 
 
-class V1PoolCreateSerializer(V1PoolSerializer):
-    subnets = V1SubnetInputSerializer(many=True, allow_empty=False)
+class V1IpamPoolCreateSerializer(V1IpamPoolSerializer):
+    subnets = V1IpamSubnetInputSerializer(many=True, allow_empty=False)
 
     def create(self, validated_data):
         specs = [services.SubnetSpec(**{**s, "reserved": tuple(s["reserved"])}) for s in validated_data.pop("subnets")]
@@ -113,7 +144,7 @@ class V1PoolCreateSerializer(V1PoolSerializer):
         return services.create_pool(self.context["tenant"], subnets=specs, **validated_data)
 
 
-class V1AllocationSerializer(serializers.ModelSerializer):
+class V1IpamAllocationSerializer(serializers.ModelSerializer):
     subnet_cidr = serializers.CharField(source="subnet.cidr", read_only=True)
     pool = serializers.IntegerField(source="subnet.pool_id", read_only=True)
     vrf_name = serializers.CharField(source="vrf.name", read_only=True)
@@ -142,11 +173,11 @@ class V1AllocationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class V1AllocateSerializer(serializers.Serializer):
+class V1IpamAllocateSerializer(serializers.Serializer):
     pool = TenantRelatedField(Pool, required=False, allow_null=True)
     subnet = TenantRelatedField(Subnet, required=False, allow_null=True)
     address = serializers.IPAddressField(required=False, allow_blank=True, help_text="A specific address")
-    family = serializers.ChoiceField(choices=[4, 6], required=False, help_text="IPv4 or IPv6 in a mixed pool")
+    family = serializers.ChoiceField(choices=IpFamily.choices, required=False, help_text="IPv4 or IPv6 in a mixed pool")
     subscriber = TenantRelatedField(Subscriber, required=False, allow_null=True)
     cpe = TenantRelatedField(Cpe, required=False, allow_null=True)
     session_id = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
@@ -158,7 +189,7 @@ class V1AllocateSerializer(serializers.Serializer):
         return attrs
 
 
-class V1ReleaseSerializer(serializers.Serializer):
+class V1IpamReleaseSerializer(serializers.Serializer):
     allocation = TenantRelatedField(Allocation, required=False, allow_null=True)
     address = serializers.IPAddressField(required=False, allow_blank=True)
     vrf = TenantRelatedField(Vrf, required=False, allow_null=True)
@@ -190,7 +221,7 @@ class IpamV1(V1Mixin, TenantScopedMixin):
 @extend_schema_view(list=extend_schema(summary="List VRFs"), retrieve=extend_schema(summary="Get a VRF"))
 class VrfViewSet(IpamV1, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = Vrf.objects.all()
-    serializer_class = V1VrfSerializer
+    serializer_class = V1IpamVrfSerializer
 
 
 @extend_schema_view(
@@ -199,7 +230,7 @@ class VrfViewSet(IpamV1, mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 )
 class SubnetViewSet(IpamV1, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset = selectors.with_use(Subnet.objects.select_related("pool", "vrf")).order_by("family", "first_key")
-    serializer_class = V1SubnetSerializer
+    serializer_class = V1IpamSubnetSerializer
     filterset_class = SubnetFilter
 
 
@@ -217,7 +248,7 @@ POOL_EXAMPLE = {
     retrieve=extend_schema(summary="Get a pool with its subnets and use"),
     create=extend_schema(
         summary="Create an IP pool",
-        request=V1PoolCreateSerializer,
+        request=V1IpamPoolCreateSerializer,
         examples=[OpenApiExample("CGNAT pool", value=POOL_EXAMPLE, request_only=True)],
     ),
 )
@@ -225,18 +256,18 @@ class PoolViewSet(
     IpamV1, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     queryset = selectors.pools_with_use(Pool.objects.all())
-    serializer_class = V1PoolSerializer
+    serializer_class = V1IpamPoolSerializer
     filterset_fields = ["purpose", "vrf"]
 
     def get_serializer_class(self):
-        return V1PoolCreateSerializer if self.action == "create" else V1PoolSerializer
+        return V1IpamPoolCreateSerializer if self.action == "create" else V1IpamPoolSerializer
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pool = serializer.save()
         fresh = self.get_queryset().get(pk=pool.pk)
-        return Response(V1PoolSerializer(fresh, context=self.get_serializer_context()).data, status=201)
+        return Response(V1IpamPoolSerializer(fresh, context=self.get_serializer_context()).data, status=201)
 
 
 def conflict(exc: services.AddressConflict) -> Conflict:
@@ -250,8 +281,8 @@ class AllocateView(IpamV1, APIView):
 
     @extend_schema(
         summary="Allocate an IP address",
-        request=V1AllocateSerializer,
-        responses={201: V1AllocationSerializer},
+        request=V1IpamAllocateSerializer,
+        responses={201: V1IpamAllocationSerializer},
         examples=[
             OpenApiExample("Next free in a pool", value={"pool": 3, "subscriber": 42}, request_only=True),
             OpenApiExample("A given address", value={"subnet": 7, "address": "192.0.2.10"}, request_only=True),
@@ -259,7 +290,7 @@ class AllocateView(IpamV1, APIView):
     )
     def post(self, request):
         context = {"tenant": request.tenant, "request": request}
-        serializer = V1AllocateSerializer(data=request.data, context=context)
+        serializer = V1IpamAllocateSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         assignment = services.Assignment(
@@ -280,7 +311,7 @@ class AllocateView(IpamV1, APIView):
             )
         except services.AddressConflict as exc:
             raise conflict(exc) from exc
-        return Response(V1AllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
+        return Response(V1IpamAllocationSerializer(allocation).data, status=status.HTTP_201_CREATED)
 
 
 class ReleaseView(IpamV1, APIView):
@@ -288,15 +319,15 @@ class ReleaseView(IpamV1, APIView):
 
     @extend_schema(
         summary="Release an IP address",
-        request=V1ReleaseSerializer,
-        responses={200: V1AllocationSerializer},
+        request=V1IpamReleaseSerializer,
+        responses={200: V1IpamAllocationSerializer},
         examples=[
             OpenApiExample("By id", value={"allocation": 12}, request_only=True),
             OpenApiExample("By address", value={"address": "100.64.0.23", "vrf": 1}, request_only=True),
         ],
     )
     def post(self, request):
-        serializer = V1ReleaseSerializer(data=request.data, context={"tenant": request.tenant, "request": request})
+        serializer = V1IpamReleaseSerializer(data=request.data, context={"tenant": request.tenant, "request": request})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         allocation = services.release(
@@ -306,4 +337,4 @@ class ReleaseView(IpamV1, APIView):
             vrf=data.get("vrf"),
             by=request.user,
         )
-        return Response(V1AllocationSerializer(allocation).data)
+        return Response(V1IpamAllocationSerializer(allocation).data)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from .addressing import address_key, parse_network
-from .choices import LIVE_STATUSES, AllocationStatus
+from .choices import LIVE_STATUSES, AllocationStatus, PoolPurpose
 from .models import Allocation, Pool, Subnet
 
 LIVE = Q(allocations__status__in=LIVE_STATUSES)
@@ -30,11 +30,6 @@ class Use:
     @property
     def free(self) -> int:
         return max(self.capacity - self.used, 0)
-
-    def tone(self, threshold: int) -> str:
-        if self.percent >= threshold:
-            return "danger"
-        return "warning" if self.percent >= threshold * 0.8 else "success"
 
 
 def with_use(subnets: QuerySet) -> QuerySet:
@@ -100,4 +95,27 @@ def subscriber_allocations(subscriber) -> QuerySet:
         .filter(subscriber=subscriber, status=AllocationStatus.ALLOCATED)
         .select_related("subnet__pool", "vrf")
         .order_by("subnet__family", "key")
+    )
+
+
+# What RADIUS may hand a subscriber's session, best first: a public static address before CGNAT/PPPoE.
+FRAMED_RANK = Case(
+    When(subnet__pool__purpose=PoolPurpose.PUBLIC_STATIC, then=Value(0)),
+    When(subnet__pool__purpose=PoolPurpose.PPPOE_DYNAMIC, then=Value(1)),
+    When(subnet__pool__purpose=PoolPurpose.CGNAT, then=Value(2)),
+    default=Value(9),
+    output_field=IntegerField(),
+)
+
+
+def framed_ip_address(subscriber) -> str | None:
+    """The IPv4 address for RADIUS ``Framed-IP-Address`` (the AAA issue reads it); None: let the BNG pick."""
+    return (
+        subscriber_allocations(subscriber)
+        .filter(subnet__family=4)
+        .exclude(subnet__pool__purpose=PoolPurpose.MANAGEMENT)
+        .annotate(rank=FRAMED_RANK)
+        .order_by("rank", "allocated_at", "id")
+        .values_list("address", flat=True)
+        .first()
     )

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from network.ipam import services
+from network.ipam import selectors, services
 from network.ipam.addressing import key_of
 from network.ipam.choices import AllocationStatus
 from network.ipam.models import Allocation, Pool, Subnet
@@ -177,3 +177,17 @@ def test_next_free_at_95_percent_reads_windows_not_every_address(tenant_a):
         services.allocate(tenant_a, pool=pool)
     selects = [q for q in ctx.captured_queries if "ipam_allocation" in q["sql"] and q["sql"].startswith("SELECT")]
     assert len(selects) == 1, selects
+
+
+def test_framed_ip_address_prefers_a_public_static_ipv4(tenant_a):
+    subscriber = make_subscriber(tenant_a)
+    assert selectors.framed_ip_address(subscriber) is None
+    for_him = Assignment(subscriber=subscriber)
+    services.allocate(tenant_a, pool=make_pool(tenant_a, "100.64.0.0/24"), assignment=for_him)
+    services.allocate(tenant_a, pool=make_pool(tenant_a, "2001:db8::/64", name="v6"), assignment=for_him)
+    assert selectors.framed_ip_address(subscriber) == "100.64.0.2"
+    public = make_pool(tenant_a, "192.0.2.0/24", name="public", purpose="public_static")
+    static = services.allocate(tenant_a, pool=public, assignment=for_him)
+    assert selectors.framed_ip_address(subscriber) == "192.0.2.2"
+    services.release(tenant_a, allocation=static)
+    assert selectors.framed_ip_address(subscriber) == "100.64.0.2"

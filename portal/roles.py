@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from .choices import Role
 
-AREAS = ("subscribers", "devices", "billing", "tickets", "tenant")
+AREAS = ("subscribers", "devices", "billing", "tickets", "tenant", "ipam")
 
 # Registered device action kinds, in Krill's order (the order of the buttons).
 DEVICE_ACTIONS: list[str] = []
@@ -39,13 +39,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # NOC runs the network: subscribers and devices editable, tickets
     # workable; billing visible but not theirs to change.
     Role.NOC: frozenset(
-        _view("subscribers", "devices", "billing", "tickets") | _change("subscribers", "devices", "tickets")
+        _view("subscribers", "devices", "billing", "tickets", "ipam")
+        | _change("subscribers", "devices", "tickets", "ipam")
     ),
     # Support helps a subscriber on the phone: they see everything but change only tickets.
-    Role.SUPPORT: frozenset(_view("subscribers", "devices", "billing", "tickets") | _change("tickets")),
+    Role.SUPPORT: frozenset(_view("subscribers", "devices", "billing", "tickets", "ipam") | _change("tickets")),
     # Billing handles money and the subscriber's account, never devices.
-    Role.BILLING: frozenset(_view("subscribers", "billing", "tickets") | _change("subscribers", "billing")),
-    Role.READONLY: frozenset(_view("subscribers", "devices", "billing", "tickets")),
+    Role.BILLING: frozenset(_view("subscribers", "billing", "tickets", "ipam") | _change("subscribers", "billing")),
+    Role.READONLY: frozenset(_view("subscribers", "devices", "billing", "tickets", "ipam")),
 }
 
 

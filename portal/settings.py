@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "billing",
     "support",
     "devices",
+    "network.ipam",
 ]
 
 MIDDLEWARE = [
@@ -225,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "SubscriberStatusEnum": "subscribers.choices.SubscriberStatus",
         "AlertKindEnum": "devices.models.monitoring.AlertKind",
         "ActionKindEnum": "devices.choices.ActionKind",
+        "IpFamilyEnum": "network.ipam.choices.IpFamily",
     },
 }
 
@@ -315,6 +317,9 @@ LOGGING = {
 }
 
 # --- portal -----------------------------------------------------------------
+# IPAM: a released address waits this long before it is handed out again (24 h: a freed IP
+# is not given straight to someone else; 0 releases at once).
+NOC_IPAM_QUARANTINE_SECONDS = env.int("NOC_IPAM_QUARANTINE_SECONDS", default=86400)
 NOC_DASHBOARD_REFRESH_SECONDS = env.int("NOC_DASHBOARD_REFRESH_SECONDS", default=15)
 
 # django-oauth-toolkit's models are swappable; name the stock ones so

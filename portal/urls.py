@@ -29,11 +29,12 @@ api_v2_patterns = [
     path("monitoring/", include("devices.api.monitoring")),
 ]
 
-# ISPChamp v1: subscribers, support, billing; any other v1 path is a 404 in the v1 envelope.
+# ISPChamp v1: subscribers, support, billing, IPAM; any other v1 path is a 404 in the v1 envelope.
 api_v1_patterns = [
     path("", include("subscribers.api.v1")),
     path("", include("support.api.urls")),
     path("", include("billing.api.v1")),
+    path("", include("network.ipam.api.urls")),
     v1_not_found_pattern(),
 ]
 
@@ -52,6 +53,7 @@ urlpatterns = [
     path("subscribers/", include("subscribers.urls")),
     path("tickets/", include("support.urls")),
     path("devices/", include("devices.urls")),
+    path("ipam/", include("network.ipam.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -94,6 +94,8 @@ MODULES = [
     "tests.support.isolation",
     "tests.pages.isolation",
     "tests.support.isolation_pages",
+    "tests.ipam.isolation",
+    "tests.ipam.isolation_pages",
 ]
 
 

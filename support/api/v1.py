@@ -16,6 +16,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from devices.models import Cpe
+from portal.api.fields import TenantRelatedField
 from portal.api.gate import TenantScopedMixin
 from portal.api.v1 import V1Mixin
 from portal.inputs import IdFilter
@@ -23,17 +24,6 @@ from subscribers.models import Subscriber
 from support import services
 from support.choices import TicketPriority, TicketStatus
 from support.models import Ticket, TicketComment, TicketEvent
-
-
-class TenantRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related id validated against the request's tenant (another tenant's id is "does not exist")."""
-
-    def __init__(self, model, **kwargs):
-        self.model = model
-        super().__init__(queryset=model.objects.none(), **kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.for_tenant(self.context["tenant"])
 
 
 class TenantMemberField(serializers.PrimaryKeyRelatedField):

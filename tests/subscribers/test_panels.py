@@ -13,7 +13,7 @@ from tests.pages.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 
-SIDE = ["contact", "plan", "service-status", "balance"]
+SIDE = ["contact", "plan", "service-status", "balance", "ip-addresses"]
 MAIN = ["cpes", "pots", "tickets", "invoices"]
 
 

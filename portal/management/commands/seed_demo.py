@@ -60,7 +60,7 @@ class Command(BaseCommand):
             created = self._users(tenants, options.get("password"))
         # Each app contributes its demo data in its own transaction.
         for config in apps.get_app_configs():
-            if config.name in ("subscribers", "billing", "support", "devices"):
+            if config.name in ("subscribers", "billing", "support", "devices", "network.ipam"):
                 try:
                     module = importlib.import_module(f"{config.name}.demo")
                 except ModuleNotFoundError as exc:

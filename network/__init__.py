@@ -1,0 +1,1 @@
+"""The ISP's own network, one Django app per area (ipam, ...)."""

@@ -20,7 +20,11 @@ class TenantQuerySet(models.QuerySet):
 
 
 def default_management_networks() -> list[str]:
-    """Private and CGNAT ranges: where ISPs put device management."""
+    """What new tenants got until migration 0005 (kept for migration 0003, which names it).
+
+    Every tenant received the same private ranges, which overlap one another's in the global
+    routing domain: a second tenant created with them failed Tenant.clean().
+    """
     return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]
 
 
@@ -34,9 +38,11 @@ class Tenant(models.Model):
     # Where this tenant's devices live. The portal refuses to connect to a
     # management address outside these networks (SSRF guard: a CRM that
     # writes a CPE's address must not make the portal call arbitrary hosts).
+    # Empty by default: a new tenant reaches no device until an admin gives it its own
+    # networks (they may not overlap another tenant's, see clean()).
     management_networks = models.JSONField(
         "management networks",
-        default=default_management_networks,
+        default=list,
         blank=True,
         help_text="CIDRs the portal may contact devices in, e.g. 10.0.0.0/8",
     )

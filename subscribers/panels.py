@@ -113,8 +113,10 @@ def _service(subscriber: Subscriber, request: HttpRequest) -> dict[str, Any]:
 
 
 def _pots(subscriber: Subscriber, request: HttpRequest) -> dict[str, Any]:
-    lines = PotsLine.objects.for_tenant(subscriber.tenant_id).filter(cpe__customer=subscriber).select_related("cpe")
-    return {"pots_lines": lines}
+    lines = PotsLine.objects.for_tenant(subscriber.tenant_id).filter(cpe__customer=subscriber)
+    # The line's device is a device detail: like the CPE panel, only for roles with devices.view (not billing).
+    show_device = can(request, "devices.view")
+    return {"pots_lines": lines.select_related("cpe") if show_device else lines, "show_device": show_device}
 
 
 PANELS = (

@@ -35,3 +35,14 @@
     });
   });
 })();
+
+/* Controls marked data-submit-on-change submit their form when changed (the tenant switcher):
+   an inline onchange handler would be inline script, which the Content-Security-Policy refuses. */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (evt) {
+    var control = evt.target;
+    if (!(control instanceof Element) || !control.matches("[data-submit-on-change]") || !control.form) return;
+    control.form.requestSubmit ? control.form.requestSubmit() : control.form.submit();
+  });
+})();

@@ -92,13 +92,44 @@ def browser():
         chromium.close()
 
 
+# Every document the browser opens records the Content-Security-Policy violations it reports.
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(
+    [e.effectiveDirective, e.blockedURI || "inline", e.sourceFile + ":" + e.lineNumber, e.sample].join(" ")
+  );
+});
+"""
+
+
+def _csp_violations(page) -> list[str]:
+    if page.is_closed():
+        return []
+    try:
+        return page.evaluate("() => window.__cspViolations || []")
+    except Exception:  # playwright.Error: the page is mid-navigation or gone (its console lines still count)
+        return []
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh context; the test fails if the page reported a CSP violation (checked before each
+    navigation, since a new document starts a new record, and at teardown)."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="UTC")
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    context.add_init_script(RECORD_CSP_VIOLATIONS)
     page = context.new_page()
+    violations: list[str] = []
+    # Console lines too: a violation in a document that is left before teardown still shows there.
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     yield page
+    violations.extend(_csp_violations(page))
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 @dataclass(frozen=True)

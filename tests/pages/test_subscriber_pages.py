@@ -207,3 +207,19 @@ def test_empty_tenant_shows_the_designed_empty_state(noc_user):
 def test_list_counts_are_few(noc_user, anna):
     # A guard against a page that grows a query per panel: the list is cheap.
     assert count_queries(client_for(noc_user), "/subscribers/") <= 8
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_pots_panel_names_the_lines_device_only_to_roles_that_see_devices(role_users, role, anna, tenant_a):
+    """Billing reads a subscriber's phone lines, not the device they are on (as with the CPE panel)."""
+    cpe = CpeFactory(tenant=tenant_a, customer=anna, cpename="ont-upstairs-77", sn="HALN0000F00D")
+    PotsLineFactory(tenant=tenant_a, cpe=cpe, order=1, lineid="line-anna-9", cli="+48221234567")
+    client = client_for(role_users[role])
+    html = client.get(f"/subscribers/{anna.pk}/").content.decode()
+    pots = html[html.index('id="pots"') :]
+    pots = pots[: pots.index("</table>")]
+    assert "line-anna-9" in pots and "+48221234567" in pots
+    sees_devices = role_can(role, "devices.view")
+    assert ("ont-upstairs-77" in html) is sees_devices
+    assert ("HALN0000F00D" in html) is sees_devices
+    assert ('<th scope="col">Device</th>' in pots) is sees_devices

@@ -1,14 +1,20 @@
 """``manage.py seed_demo``: the demo tenants, users and (through each app's ``demo`` module) data.
 
 Idempotent: running it again creates only what is missing and never
-changes an existing password. Passwords of newly created users are printed
-once (or set from ``--password`` for scripted demos and tests).
+changes an existing password. Passwords of newly created users are random
+(or set from ``--password`` for scripted demos and tests, and then never
+echoed). Random ones go to ``var/demo-passwords.txt`` (mode 0600) and are
+printed only when the output is a terminal: ``make run``'s output is often
+kept in a log, and a log is no place for passwords.
 """
 
 import importlib
+import os
 import secrets
+from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -31,6 +37,7 @@ USERS = {
     "billing": ("Bill", "Clerk", {"demo": Role.BILLING}, False),
     "viewer": ("Vic", "Viewer", {"demo": Role.READONLY}, False),
 }
+PASSWORDS_FILE = "demo-passwords.txt"  # under settings.VAR_DIR
 
 
 class Command(BaseCommand):
@@ -68,10 +75,16 @@ class Command(BaseCommand):
                         raise
                     continue
                 module.seed(tenants, stdout=self.stdout, small=options["small"])
-        if created:
-            self.stdout.write(self.style.SUCCESS("Demo users (passwords are shown only this once):"))
-            for username, password in created:
-                self.stdout.write(f"  {username:<8} {password}")
+        if created and options.get("password"):
+            names = ", ".join(username for username, _ in created)
+            self.stdout.write(f"Demo users {names} created with the password given by --password.")
+        elif created:
+            path = write_passwords(created)
+            if self.stdout.isatty():
+                self.stdout.write(self.style.SUCCESS("Demo users (passwords are shown only this once):"))
+                for username, password in created:
+                    self.stdout.write(f"  {username:<8} {password}")
+            self.stdout.write(self.style.SUCCESS(f"Demo users' passwords are in {path} (readable by you only)."))
         else:
             self.stdout.write("Demo users already exist; passwords unchanged.")
         self.stdout.write(self.style.SUCCESS("Demo data is ready: tenants " + ", ".join(tenants)))
@@ -96,3 +109,16 @@ class Command(BaseCommand):
             for slug, role in roles.items():
                 Membership.objects.get_or_create(user=user, tenant=tenants[slug], defaults={"role": role})
         return created
+
+
+def write_passwords(created: list[tuple[str, str]]) -> Path:
+    """The new demo users' passwords in ``var/demo-passwords.txt``, readable by its owner only."""
+    path = Path(settings.VAR_DIR) / PASSWORDS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created 0600 (never world-readable, not even for a moment); fchmod narrows a file left by an older run.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("# NOC Portal demo users (seed_demo). Sign in at http://127.0.0.1:8000/\n")
+        out.writelines(f"{username} {password}\n" for username, password in created)
+    return path

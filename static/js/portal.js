@@ -46,3 +46,17 @@
     control.form.requestSubmit ? control.form.requestSubmit() : control.form.submit();
   });
 })();
+
+/* Forms marked data-confirm="question" ask before they submit (an inline onsubmit would break the CSP).
+   Capture phase: a declined form is stopped before any other submit handler sees it. */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (!window.confirm(form.dataset.confirm)) {
+      evt.preventDefault();
+      evt.stopImmediatePropagation();
+    }
+  }, true);
+})();

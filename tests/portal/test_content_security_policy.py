@@ -19,6 +19,7 @@ from django.test import Client
 
 from billing.models import BillingRun, Invoice
 from devices.models import Cpe, DeviceAction
+from network.ipam.models import Subnet
 from portal.models import Tenant
 from subscribers.models import Subscriber
 from support.models import Ticket
@@ -105,6 +106,9 @@ def demo_pages() -> list[str]:
         "/billing/payments/",
         "/billing/payments/new/",
         "/billing/runs/",
+        "/ipam/",
+        "/ipam/subnets/",
+        "/ipam/allocate/",
         "/admin/",
         "/admin/portal/tenant/add/",
         f"/admin/portal/tenant/{Tenant.objects.get(slug='demo').pk}/history/",
@@ -119,6 +123,7 @@ def demo_pages() -> list[str]:
         (Invoice, "/billing/invoices/{}/print/"),
         (BillingRun, "/billing/runs/{}/"),
         (DeviceAction, "/devices/actions/{}/"),
+        (Subnet, "/ipam/subnets/{}/"),
     ):
         row = model.objects.filter(**tenant).order_by("pk").first()
         if row is not None:

@@ -11,6 +11,7 @@ from . import accounts, views
 from .api import views as api_views
 from .api.krill import KrillRouter
 from .api.v1 import v1_not_found_pattern
+from .profile import ProfileView
 
 portal_router = KrillRouter()
 portal_router.register("auth/clients", api_views.IntegrationClientViewSet, basename="integration-client")
@@ -42,6 +43,7 @@ urlpatterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("tenant/switch/", views.SwitchTenantView.as_view(), name="switch-tenant"),
+    path("account/", ProfileView.as_view(), name="profile"),
     path("admin/", admin.site.urls),
     # OAuth2 client-credentials token endpoint for integration clients.
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2-token"),
@@ -55,3 +57,4 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+

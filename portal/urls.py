@@ -8,6 +8,7 @@ from oauth2_provider import views as oauth2_views
 from devices.api.urls import cpe_link_urlpatterns
 
 from . import accounts, views
+from .api import http_errors
 from .api import views as api_views
 from .api.krill import KrillRouter
 from .api.v1 import v1_not_found_pattern
@@ -58,3 +59,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
+# Under /api/ every error is JSON in the API's error shape (the v1 envelope under /api/v1/);
+# elsewhere Django's own pages. CSRF failures: settings.CSRF_FAILURE_VIEW.
+handler400 = http_errors.bad_request
+handler403 = http_errors.permission_denied
+handler404 = http_errors.page_not_found
+handler500 = http_errors.server_error

@@ -12,6 +12,7 @@ import io
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
@@ -26,6 +27,14 @@ from tests.factories import PASSWORD, MembershipFactory, TenantFactory, UserFact
 pytestmark = pytest.mark.django_db
 
 FEEDER = "OLT1/0/1"
+
+
+@pytest.fixture(autouse=True)
+def _login_throttle_forgets_these_logins():
+    # Every test here logs in like a Krill client; the login throttle (30/min per IP, in the
+    # cache) must not carry these logins into the tests that run next.
+    yield
+    cache.clear()
 
 
 class KrillClient:

@@ -4,8 +4,9 @@ Pages: the membership the user picked in the top-bar switcher (kept in the
 session), else their default membership, else their first. API: the tenant
 an integration client is bound to, else ``X-Tenant-ID`` (slug or numeric id)
 checked against the caller's memberships, else (Krill v2) the user's default
-tenant: Krill is single-tenant, so its clients never send the header. The answer is a :class:`TenantContext`
-that views read from ``request.tenant`` / ``request.role``.
+tenant: Krill is single-tenant, so its clients never send the header. The
+answer is a :class:`TenantContext` that views read from ``request.tenant`` /
+``request.role``.
 """
 
 from __future__ import annotations
@@ -61,12 +62,6 @@ def make_default(membership: Membership) -> Membership:
         membership.is_default = True
         membership.save()
     return membership
-
-
-def set_default_tenant(user, tenant_id: int) -> Membership | None:
-    """The user's membership of ``tenant_id`` becomes their default; None if they are not a member."""
-    membership = Membership.objects.filter(user=user, tenant_id=tenant_id).select_related("tenant").first()
-    return make_default(membership) if membership is not None else None
 
 
 def memberships_of(user) -> list[Membership]:

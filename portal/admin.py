@@ -4,6 +4,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import IntegrationClient, Membership, Tenant
+from .tenancy import make_default
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,13 +22,34 @@ class TenantAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        # A ticked "default tenant" replaces the user's default in another tenant (one per user).
+        for membership in formset.save(commit=False):
+            if membership.is_default:
+                make_default(membership)
+            else:
+                membership.save()
+        for membership in formset.deleted_objects:
+            membership.delete()
+        formset.save_m2m()
+        return None
+
 
 @admin.register(Membership)
 class MembershipAdmin(SimpleHistoryAdmin):
-    list_display = ["user", "tenant", "role"]
-    list_filter = ["tenant", "role"]
+    list_display = ["user", "tenant", "role", "is_default"]
+    list_filter = ["tenant", "role", "is_default"]
     search_fields = ["user__username", "tenant__name"]
     autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        # A ticked "default tenant" replaces the user's previous default (one per user).
+        if obj.is_default:
+            make_default(obj)
+        else:
+            super().save_model(request, obj, form, change)
 
 
 @admin.register(IntegrationClient)

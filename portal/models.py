@@ -133,16 +133,38 @@ class Membership(models.Model):
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships", verbose_name="tenant")
     role = models.CharField("role", max_length=16, choices=Role.choices, default=Role.READONLY)
+    # The tenant a user's request acts on when it names none (an API call without
+    # X-Tenant-ID, the first page after login). Set through portal.tenancy.make_default,
+    # which clears the user's other default in the same transaction.
+    is_default = models.BooleanField(
+        "default tenant",
+        default=False,
+        help_text="The tenant this user works in when a page or API call names none. One per user.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant"),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_default=True),
+                name="membership_one_default_per_user",
+                violation_error_message="This user already has a default tenant.",
+            ),
+        ]
         ordering = ["tenant__name"]
         verbose_name = "membership"
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant} ({self.get_role_display()})"
+
+    def validate_constraints(self, exclude=None):
+        # Ticking "default tenant" on a second membership (admin) is a change of default, not an
+        # error: portal.tenancy.make_default clears the other one before saving. The database
+        # constraint still refuses two defaults written any other way.
+        super().validate_constraints(exclude={*(exclude or ()), "is_default"})
 
 
 class IntegrationClient(models.Model):

@@ -1,16 +1,19 @@
 """Resolving the active tenant — once per request — for pages and for the API.
 
 Pages: the membership the user picked in the top-bar switcher (kept in the
-session), else their first membership. API: the tenant an integration
-client is bound to, else ``X-Tenant-ID`` (slug or numeric id) checked
-against the caller's memberships. The answer is a :class:`TenantContext`
-that views read from ``request.tenant`` / ``request.role``.
+session), else their default membership, else their first. API: the tenant
+an integration client is bound to, else ``X-Tenant-ID`` (slug or numeric id)
+checked against the caller's memberships, else (Krill v2) the user's default
+tenant: Krill is single-tenant, so its clients never send the header. The
+answer is a :class:`TenantContext` that views read from ``request.tenant`` /
+``request.role``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils.functional import SimpleLazyObject
 
 from .models import Membership, Tenant
@@ -41,6 +44,26 @@ def _lookup(memberships, requested: str) -> Membership | None:
     return None
 
 
+def default_of(memberships: list[Membership]) -> Membership | None:
+    return next((m for m in memberships if m.is_default), None)
+
+
+def make_default(membership: Membership) -> Membership:
+    """Save ``membership`` as its user's default tenant; their previous default stops being one.
+
+    One transaction, the old default cleared first: the database allows one
+    default per user (``membership_one_default_per_user``).
+    """
+    with transaction.atomic():
+        previous = Membership.objects.select_for_update().filter(user_id=membership.user_id, is_default=True)
+        for other in previous.exclude(pk=membership.pk) if membership.pk else previous:
+            other.is_default = False
+            other.save(update_fields=["is_default"])  # a save, not update(): the history keeps the change
+        membership.is_default = True
+        membership.save()
+    return membership
+
+
 def memberships_of(user) -> list[Membership]:
     if not getattr(user, "is_authenticated", False):
         return []
@@ -62,14 +85,17 @@ def resolve_for_user(user, requested: str | None, *, required: bool = False) -> 
         return TenantContext(membership.tenant, membership.role)
     if required:
         raise TenantRequired(f"The {TENANT_HEADER} header is required (tenant slug or id).")
-    if len(memberships) == 1:
-        return TenantContext(memberships[0].tenant, memberships[0].role)
+    chosen = default_of(memberships)
+    if chosen is None and len(memberships) == 1:
+        chosen = memberships[0]
+    if chosen is not None:
+        return TenantContext(chosen.tenant, chosen.role)
     if not memberships:
         raise TenantDenied("Your account is not a member of any tenant.")
     raise TenantRequired(
-        f"You belong to several tenants; send the {TENANT_HEADER} header (one of: "
+        f"You belong to several tenants and have no default tenant; send the {TENANT_HEADER} header (one of: "
         + ", ".join(m.tenant.slug for m in memberships)
-        + ")."
+        + ") or choose a default tenant on your profile page."
     )
 
 
@@ -87,7 +113,7 @@ def _resolve_for_page(request) -> TenantContext | None:
     if not memberships:
         return None
     wanted = request.session.get(SESSION_KEY)
-    chosen = next((m for m in memberships if m.tenant_id == wanted), memberships[0])
+    chosen = next((m for m in memberships if m.tenant_id == wanted), None) or default_of(memberships) or memberships[0]
     request._tenant_memberships = memberships
     return TenantContext(chosen.tenant, chosen.role)
 

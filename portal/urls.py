@@ -8,9 +8,11 @@ from oauth2_provider import views as oauth2_views
 from devices.api.urls import cpe_link_urlpatterns
 
 from . import accounts, views
+from .api import http_errors
 from .api import views as api_views
 from .api.krill import KrillRouter
 from .api.v1 import v1_not_found_pattern
+from .profile import ProfileView
 
 portal_router = KrillRouter()
 portal_router.register("auth/clients", api_views.IntegrationClientViewSet, basename="integration-client")
@@ -43,6 +45,7 @@ urlpatterns = [
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
     path("tenant/switch/", views.SwitchTenantView.as_view(), name="switch-tenant"),
+    path("account/", ProfileView.as_view(), name="profile"),
     path("admin/", admin.site.urls),
     # OAuth2 client-credentials token endpoint for integration clients.
     path("o/token/", oauth2_views.TokenView.as_view(), name="oauth2-token"),
@@ -57,3 +60,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Under /api/ every error is JSON in the API's error shape (the v1 envelope under /api/v1/);
+# elsewhere Django's own pages. CSRF failures: settings.CSRF_FAILURE_VIEW.
+handler400 = http_errors.bad_request
+handler403 = http_errors.permission_denied
+handler404 = http_errors.page_not_found
+handler500 = http_errors.server_error

@@ -30,6 +30,8 @@ NOT_TENANT_SCOPED: dict[str, str] = {
     "login": "the login form: no tenant yet",
     "logout": "ends the session: no tenant rows",
     "switch-tenant": "checks membership of the asked tenant itself (tests/portal/test_pages.py)",
+    "profile": "the user's own memberships only, no tenant rows; another user's membership is refused "
+    "(tests/portal/test_default_tenant.py)",
     "oauth2-token": "OAuth2 token endpoint: authenticates the client, reads no tenant rows",
     "oauth2-revoke": "OAuth2 revocation of the caller's own token",
     "auth-login": "Krill token login: no tenant yet",

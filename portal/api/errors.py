@@ -9,10 +9,13 @@ v1) wrap this shape; they do not invent another.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from .parsers import PayloadTooLarge
 
 
 class Conflict(exceptions.APIException):
@@ -57,6 +60,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):  # a form body read by Django (JSON: portal.api.parsers)
+        exc = PayloadTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # an unexpected error: Django's 500 handling and logging

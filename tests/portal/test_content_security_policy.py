@@ -109,6 +109,7 @@ def demo_pages() -> list[str]:
         "/ipam/",
         "/ipam/subnets/",
         "/ipam/allocate/",
+        "/account/",
         "/admin/",
         "/admin/portal/tenant/add/",
         f"/admin/portal/tenant/{Tenant.objects.get(slug='demo').pk}/history/",

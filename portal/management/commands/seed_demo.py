@@ -22,6 +22,7 @@ from django.db import transaction
 
 from portal.choices import Role
 from portal.models import Membership, Tenant
+from portal.tenancy import make_default
 
 # One /16 per demo tenant, where its simulated fleet answers (devices.demo.FLEETS):
 # a device address belongs to exactly one tenant (devices.addresses).
@@ -29,6 +30,8 @@ DEMO_NETWORKS = {"demo": ["127.1.0.0/16"], "acme": ["127.2.0.0/16"]}
 # What seed_demo gave both tenants before: a demo database seeded then is moved to the ranges above.
 SHARED_DEMO_NETWORKS = ["127.0.0.0/8"]
 TENANTS = [("demo", "Demo Fibre & Wireless", "demo"), ("acme", "Acme Networks", "acme")]
+# Every demo user's default tenant: what Krill clients (no X-Tenant-ID) and the first page after login act on.
+DEFAULT_TENANT = "demo"
 # username → (first name, last name, {tenant slug: role}, is_superuser)
 USERS = {
     "admin": ("Ada", "Admin", {"demo": Role.ADMIN, "acme": Role.ADMIN}, True),
@@ -107,7 +110,12 @@ class Command(BaseCommand):
                 )
                 created.append((username, secret))
             for slug, role in roles.items():
-                Membership.objects.get_or_create(user=user, tenant=tenants[slug], defaults={"role": role})
+                membership, _ = Membership.objects.get_or_create(
+                    user=user, tenant=tenants[slug], defaults={"role": role}
+                )
+                # Only where the user has none yet: a default they chose since is theirs to keep.
+                if slug == DEFAULT_TENANT and not Membership.objects.filter(user=user, is_default=True).exists():
+                    make_default(membership)
         return created
 
 

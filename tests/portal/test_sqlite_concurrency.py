@@ -216,7 +216,7 @@ def test_the_sqlite_default_serves_web_worker_beat_and_fleet_without_lock_errors
                     cpe = cpes[n % len(cpes)]
                     kind = ("cwmp_diagnostic", "reconfig")[n % 2]
                     record("action-post", client.post(f"/api/v2/cpes/{cpe}/{kind}", json={"params": {}}))
-                    time.sleep(0.3)
+                    time.sleep(0.15)
 
         def page_reader() -> None:
             with contextlib.closing(page_client(base, demo_tenant)) as client:
@@ -239,7 +239,7 @@ def test_the_sqlite_default_serves_web_worker_beat_and_fleet_without_lock_errors
 
         threads = [
             threading.Thread(target=guarded(t), name=t.__name__)
-            for t in (cpe_writer, customer_writer, action_writer, page_reader, page_reader)
+            for t in (cpe_writer, customer_writer, action_writer, action_writer, page_reader, page_reader)
         ]
         for thread in threads:
             thread.start()

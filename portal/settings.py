@@ -112,10 +112,21 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the web process, the worker and beat share
-    # the demo database without "database is locked" errors.
+    # The web process, the worker's threads and beat share the demo database.
+    # WAL lets readers run beside the one writer. IMMEDIATE makes every
+    # transaction take the write lock at BEGIN, where SQLite waits up to the
+    # busy timeout for it: a deferred transaction that reads and then writes
+    # fails at once with "database is locked" instead (SQLite cannot upgrade
+    # its read lock while another connection writes, and does not wait).
+    # A read-only atomic block now queues behind writers too, so reads stay
+    # outside transactions (ATOMIC_REQUESTS stays off). synchronous=NORMAL is
+    # durable with WAL except for the last commits on power loss.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))

@@ -35,7 +35,8 @@ class CpeIpAddressSerializer(serializers.Serializer):
     vrf = serializers.CharField(help_text="The VRF's name.")
     pool = serializers.CharField(help_text="The pool's name.")
     purpose = serializers.ChoiceField(choices=PoolPurpose.choices, help_text="What the pool is for.")
-    status = serializers.ChoiceField(choices=AllocationStatus.choices)
+    # A string, not an enum: "status" enums of other components would collide in the schema's names.
+    status = serializers.CharField(help_text=f"One of {', '.join(AllocationStatus.values)} (live rows: allocated).")
 
 
 def _row(allocation: Allocation) -> dict[str, Any]:

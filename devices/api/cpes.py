@@ -19,10 +19,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from devices import addresses, services
+from devices import addresses, extensions, services
 from devices.actions import KINDS
 from devices.api.actions import CpeActionsMixin
 from devices.api.monitoring import livestatus, monitoring_info, open_alerts_of
@@ -37,6 +37,7 @@ from portal.api.krill import (
     SecretField,
     not_implemented,
 )
+from portal.roles import role_can
 from subscribers.api.v2 import CustomerSerializer, PotsLineSerializer
 from subscribers.models import PotsLine
 
@@ -127,6 +128,15 @@ PORTAL_EXTENSIONS = (
     "tls_ca_pem",
     "tls_fingerprint_sha256",
 )
+
+
+class CpeListSerializer(serializers.ListSerializer):
+    """A page of CPEs: the registered extension fields asked for load their data once for the page."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        self.child.load_extensions(rows)
+        return super().to_representation(rows)
 
 
 class CpeSerializer(KrillModelSerializer):
@@ -222,6 +232,35 @@ class CpeSerializer(KrillModelSerializer):
             *PORTAL_EXTENSIONS,
         ]
         read_only_fields = ["id", "created", "updated", "tech_updated"]
+        list_serializer_class = CpeListSerializer
+
+    # -- extension fields other apps register (devices.extensions; IPAM's ip_addresses) --
+
+    @classmethod
+    def krill_field_names(cls) -> set[str]:
+        return super().krill_field_names() | set(extensions.cpe_fields())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        selection = self.selection
+        if self._krill_nested or (selection is not None and not selection.read):
+            return fields
+        for name, extra in extensions.cpe_fields().items():
+            # Like PORTAL_EXTENSIONS: only when attrs names it (the schema, with no request, sees them all).
+            if selection is None or (selection.attrs is not None and name in selection.attrs):
+                fields[name] = extra.field()
+        return fields
+
+    def load_extensions(self, rows) -> None:
+        """Let each extension field being answered fetch its data for ``rows`` (one query each)."""
+        for name, extra in extensions.cpe_fields().items():
+            if name in self.fields:
+                extra.prefetch(rows)
+
+    def to_representation(self, instance):
+        if self.parent is None:
+            self.load_extensions([instance])
+        return super().to_representation(instance)
 
     @extend_schema_field(LINKS_SCHEMA)
     def get__links(self, obj) -> dict:
@@ -291,6 +330,16 @@ class CpeViewSet(WrittenByServicesMixin, CpeActionsMixin, KrillViewSetMixin, Ten
     action_permissions = {path: f"devices.action.{kind}" for kind, path in CPE_ACTIONS.items()}
     writes = (services.create_cpe, services.update_cpe)
     conflicts = (addresses.AddressInUse,)
+
+    def parse_selection(self, request):
+        selection = super().parse_selection(request)
+        role = getattr(request, "role", None)
+        registered = extensions.cpe_fields()
+        for name in sorted(selection.attrs or ()):
+            permission = registered[name].permission if name in registered else None
+            if permission and not role_can(role, permission):
+                raise PermissionDenied(f"Your role ({role}) may not read {name} (needs {permission}).")
+        return selection
 
     # -- data links ---------------------------------------------------------------
 

@@ -34,6 +34,11 @@ Portal choices the seeds leave open (documented here, asserted in tests):
   rest of the table.
 - Wi-Fi country: the CPE's (else the subscriber's) country, upper case, as
   the ONT spells it ("POLAND"); default POLAND.
+- A static internet WAN (service profile ``wan_mode=static``) takes its
+  address, mask and gateway from :func:`devices.extensions.static_wan`
+  (IPAM registers it: the CPE's, else its subscriber's public static
+  allocation) and its DNS from the address profile; with none allocated
+  the action is refused up front.
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import extensions
 from ..choices import ActionKind, WanMode, WifiBands, WifiSecurity
 from ..drivers.base import DeviceConfig
+from ..extensions import StaticWan
 from ..vendors import VENDORS, vendor
 from .drift import DriftItem, comparable, drift, drift_report
 
@@ -58,6 +65,7 @@ __all__ = [
     "ProvisioningError",
     "ProvisioningInput",
     "ServiceInfo",
+    "StaticWan",
     "TvInfo",
     "VoipInfo",
     "WifiInfo",
@@ -156,6 +164,7 @@ class ProvisioningInput:
     wifi: WifiInfo | None = None
     address: AddressInfo | None = None
     pots: tuple[PotsInfo, ...] = ()
+    static_wan: StaticWan | None = None  # the internet WAN's address when the profile says static
     port_forwarding: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
 
 
@@ -207,10 +216,23 @@ def router_problems(inp: ProvisioningInput, *, wired_wan: bool, wifi_on: bool) -
         found.append("the CPE has no service profile")
     elif inp.service.wan_mode == WanMode.PPPOE and wired_wan and not inp.pppoe_password:
         found.append("the service profile uses PPPoE but the CPE has no PPPoE password")
+    elif uses_static_wan(inp, wired_wan=wired_wan):
+        if inp.static_wan is None:
+            found.append(
+                "the service profile uses a static WAN but the CPE has no static address: "
+                "allocate one to the CPE or its subscriber from a public static IPAM pool"
+            )
+        elif not inp.static_wan.gateway:
+            found.append(f"the static WAN address ({inp.static_wan.source}) has no gateway: set its subnet's gateway")
     wifi_secured = wifi_on and inp.wifi is not None and inp.wifi.security != WifiSecurity.OPEN
     if wifi_secured and not 8 <= len(inp.wifi_password) <= 63:
         found.append("the CPE's Wi-Fi password must be 8 to 63 characters")
     return found
+
+
+def uses_static_wan(inp: ProvisioningInput, *, wired_wan: bool = True) -> bool:
+    """The internet WAN is routed with a static address (a bridge CPE or a cellular uplink has none)."""
+    return wired_wan and not inp.bridge and inp.service is not None and inp.service.wan_mode == WanMode.STATIC
 
 
 def pppoe_login(inp: ProvisioningInput) -> str:
@@ -267,6 +289,9 @@ def from_cpe(cpe: Cpe, params: Mapping[str, Any] | None = None) -> ProvisioningI
     # Uses a prefetch when the caller made one (batches), else one query.
     lines = sorted(cpe.potses.all(), key=lambda line: (line.order, line.pk))
     subscriber = cpe.customer
+    # Asked only of static-WAN profiles: the others pay no query for it.
+    static_profile = profile is not None and profile.wan_mode == WanMode.STATIC and not cpe.bridge
+    static = extensions.static_wan(cpe) if static_profile else None
     return ProvisioningInput(
         family=cpe.model.family,
         model=cpe.model.name,
@@ -330,5 +355,6 @@ def from_cpe(cpe: Cpe, params: Mapping[str, Any] | None = None) -> ProvisioningI
             )
             for line in lines
         ),
+        static_wan=static,
         port_forwarding=tuple(params.get("port_forwarding") or ()),
     )

@@ -9,6 +9,13 @@ model's 2.5 Gbit/s port (HL-1B LAN1, HL-2BV LAN2, HL-4BX3V-F LAN4), which
 always stays with internet, the service that can use it; and internet never
 ends up with no port at all.
 
+A static internet WAN (profile ``wan_mode=static``) carries ``ip``,
+``netmask``, ``gateway`` and ``dns_primary``/``dns_secondary``: the seed
+shows no static example, so the names are the ones its LAN node and the
+WAN status node use (an assumption, like the status nodes' shapes); the
+address comes from IPAM (``ProvisioningInput.static_wan``), the DNS servers
+from the address profile.
+
 :func:`render` puts the builders' sections together in the order the ONT
 applies them: WANs with their port binding, VoIP, LAN, Wi-Fi, management,
 port forwarding. Each builder takes the input and the action kind and is
@@ -134,6 +141,7 @@ def build_wans(inp: ProvisioningInput, kind: str) -> Wans:
             )
         else:
             pppoe = service.wan_mode == WanMode.PPPOE
+            static = static_wan_values(inp) if service.wan_mode == WanMode.STATIC else {}
             wans[WAN_INTERNET] = _halny_wan(
                 conn_type="pppoe" if pppoe else ("static" if service.wan_mode == WanMode.STATIC else "dhcp"),
                 mode="router",
@@ -144,6 +152,7 @@ def build_wans(inp: ProvisioningInput, kind: str) -> Wans:
                     "nat_enable": "yes" if service.nat else "no",
                     "ppp_login": pppoe_login(inp) if pppoe else "",
                     "ppp_password": inp.pppoe_password if pppoe else "",
+                    **static,
                 },
             )
         if inp.tv is not None:
@@ -160,6 +169,21 @@ def build_wans(inp: ProvisioningInput, kind: str) -> Wans:
     for n in scope:
         wans.setdefault(n, None)
     return wans
+
+
+def static_wan_values(inp: ProvisioningInput) -> dict[str, str]:
+    """The static WAN's address fields (problems() has refused a static WAN without an address)."""
+    wan = inp.static_wan
+    if wan is None:
+        raise ProvisioningError("the static WAN has no address")
+    dns = inp.address.dns_servers if inp.address else ()
+    return {
+        "ip": wan.address,
+        "netmask": wan.netmask,
+        "gateway": wan.gateway,
+        "dns_primary": dns[0] if dns else "",
+        "dns_secondary": dns[1] if len(dns) > 1 else "",
+    }
 
 
 def halny_port_map(model_name: str, bridge_ports: Sequence[int] = ()) -> dict[str, list[str]]:

@@ -7,7 +7,9 @@ written as WPA2 Personal. Unprovision switches the SSID off.
 
 The router answers reads in a shape that differs from the update shape
 (``routingMode`` → ``mode``, ``method`` object → string plus a per-method
-object, bandwidth ``value``/``unit`` → ``bandwidth`` in kbit/s):
+object, bandwidth ``value``/``unit`` → ``bandwidth`` in kbit/s).
+A static WAN is the seed's ``staticIp`` method (``ip``, ``mask`` as a prefix
+length, ``gateway``) with the address from IPAM:
 :func:`comparable` maps both to one flat shape for drift.
 """
 
@@ -62,6 +64,12 @@ def render(inp: ProvisioningInput, kind: str) -> list[ConfigSection]:
             connection["method"] = {
                 "type": "pppoe",
                 "detail": {"username": pppoe_login(inp), "password": inp.pppoe_password},
+            }
+        elif service.wan_mode == WanMode.STATIC and inp.static_wan is not None:
+            wan = inp.static_wan
+            connection["method"] = {
+                "type": "staticIp",
+                "detail": {"ip": wan.address, "mask": wan.prefix_length, "gateway": wan.gateway},
             }
         else:
             connection["method"] = {"type": "dhcp", "detail": {}}

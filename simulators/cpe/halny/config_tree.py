@@ -151,6 +151,13 @@ def _check_wan(v: dict[str, str]) -> tuple[str, str] | None:
         return "mode", 'conn_type "bridge" goes with mode "bridge" and only with it'
     if v["dot1q"].lower() == "tag" and v["vlan_id"] in ("", "0"):
         return "vlan_id", "a tagged WAN needs a VLAN id"
+    if v["conn_type"].lower() == "static":
+        for name in ("ip", "netmask", "gateway"):
+            if not v.get(name):
+                return name, "is required with conn_type static"
+        network = ipaddress.IPv4Network(f"{v['ip']}/{v['netmask']}", strict=False)
+        if ipaddress.IPv4Address(v["gateway"]) not in network or v["gateway"] == v["ip"]:
+            return "gateway", f"must be another address inside {network}"
     return None
 
 
@@ -206,6 +213,12 @@ WAN_FIELDS: dict[str, Validator] = {
     "nat_enable": yes_no,
     "ppp_login": text(64),
     "ppp_password": text(64),
+    # Static WAN (conn_type static). Not in the seed: named as its LAN node and the WAN status node name them.
+    "ip": ipv4(empty=True),
+    "netmask": lambda value: None if value == "" else netmask(value),
+    "gateway": ipv4(empty=True),
+    "dns_primary": ipv4(empty=True),
+    "dns_secondary": ipv4(empty=True),
 }
 VOIP_FIELDS: dict[str, Validator] = {"register_server": text(128), "register_port": port()}
 VOIP_LINE_FIELDS: dict[str, Validator] = {

@@ -334,6 +334,15 @@ class HalnySimulator(Simulator):
             return out | {"state": "Connected", "uptime": uptime}
         if out["conn_type"] == "pppoe" and not cfg["ppp_login"]:
             return out | {"state": "Connecting"}
+        if out["conn_type"] == "static":
+            # The address the portal configured, as the ONT reports it.
+            return out | {
+                "state": "Connected",
+                "ip": cfg.get("ip", ""),
+                "netmask": cfg.get("netmask", ""),
+                "gateway": cfg.get("gateway", ""),
+                "uptime": uptime,
+            }
         # Stable per device, WAN and VLAN: the address a BNG/DHCP server would give.
         rng = random.Random(f"{self.device.serial}-{n}-{cfg['vlan_id']}-{out['conn_type']}")
         if out["service_type"] == "voip":

@@ -287,6 +287,9 @@ class Cpe(TenantOwned):
             models.Index(fields=["tenant", "customer"], name="cpe_tenant_customer"),
             models.Index(fields=["tenant", "external_id"], name="cpe_tenant_external_id"),
             models.Index(fields=["tenant", "model"], name="cpe_tenant_model"),
+            # One address:port belongs to one tenant (devices.addresses): every CPE write and every poll
+            # batch looks its addresses up across all tenants, which must not scan the table.
+            models.Index(fields=["management_address"], name="cpe_management_address"),
         ]
 
     def __str__(self) -> str:

@@ -206,9 +206,9 @@ def _execute(action: DeviceAction, spec: ActionKindSpec, config: ActionSettings)
             )
         result = asyncio.run(_device_work(action, spec, driver, recorder, desired))
     except CancelledByOperator as exc:
-        release_lease(action.pk)
         recorder.close()
         finish_from(action, ActionStatus.RUNNING, ActionStatus.CANCELLED, f"cancelled by the operator at {exc}")
+        release_lease(action.pk)
         return Outcome(ActionStatus.CANCELLED)
     except (DeviceError, ProvisioningError) as exc:
         release_lease(action.pk)
@@ -216,7 +216,6 @@ def _execute(action: DeviceAction, spec: ActionKindSpec, config: ActionSettings)
         return _failed_attempt(action, exc, config)
     except Exception as exc:
         logger.exception("action %s crashed", action.pk)
-        release_lease(action.pk)
         recorder.close()
         finish_from(
             action,
@@ -225,11 +224,13 @@ def _execute(action: DeviceAction, spec: ActionKindSpec, config: ActionSettings)
             f"internal error: {exc.__class__.__name__}: {exc}",
             error=f"internal error: {exc}"[:2000],
         )
+        release_lease(action.pk)
         return Outcome(ActionStatus.FAILED, str(exc))
-    release_lease(action.pk)
     recorder.close()
     summary = _summary(action.kind, result)
     finish_from(action, ActionStatus.RUNNING, ActionStatus.SUCCEEDED, summary, result=result, error="", error_step="")
+    # The lease goes after the final status: the next action on this device starts after this one has finished.
+    release_lease(action.pk)
     return Outcome(ActionStatus.SUCCEEDED)
 
 

@@ -160,6 +160,14 @@ def release_lease(action_id: int) -> None:
     DeviceLease.objects.filter(action_id=action_id).delete()
 
 
+def conclude(action: DeviceAction, status: str, message: str, **fields: Any) -> bool:
+    """End a running action, then free its device: the lease goes only after the final status is written,
+    so the next action on the device starts after this one has finished, never a few milliseconds before."""
+    done = finish_from(action, ActionStatus.RUNNING, status, message, **fields)
+    release_lease(action.pk)
+    return done
+
+
 @transient_db_retry
 def finish_from(action: DeviceAction, expected: str, status: str, message: str, **fields: Any) -> bool:
     level = {ActionStatus.SUCCEEDED: StepLevel.INFO, ActionStatus.FAILED: StepLevel.ERROR}.get(
@@ -207,30 +215,24 @@ def _execute(action: DeviceAction, spec: ActionKindSpec, config: ActionSettings)
         result = asyncio.run(_device_work(action, spec, driver, recorder, desired))
     except CancelledByOperator as exc:
         recorder.close()
-        finish_from(action, ActionStatus.RUNNING, ActionStatus.CANCELLED, f"cancelled by the operator at {exc}")
-        release_lease(action.pk)
+        conclude(action, ActionStatus.CANCELLED, f"cancelled by the operator at {exc}")
         return Outcome(ActionStatus.CANCELLED)
     except (DeviceError, ProvisioningError) as exc:
-        release_lease(action.pk)
         recorder.close()
         return _failed_attempt(action, exc, config)
     except Exception as exc:
         logger.exception("action %s crashed", action.pk)
         recorder.close()
-        finish_from(
+        conclude(
             action,
-            ActionStatus.RUNNING,
             ActionStatus.FAILED,
             f"internal error: {exc.__class__.__name__}: {exc}",
             error=f"internal error: {exc}"[:2000],
         )
-        release_lease(action.pk)
         return Outcome(ActionStatus.FAILED, str(exc))
     recorder.close()
     summary = _summary(action.kind, result)
-    finish_from(action, ActionStatus.RUNNING, ActionStatus.SUCCEEDED, summary, result=result, error="", error_step="")
-    # The lease goes after the final status: the next action on this device starts after this one has finished.
-    release_lease(action.pk)
+    conclude(action, ActionStatus.SUCCEEDED, summary, result=result, error="", error_step="")
     return Outcome(ActionStatus.SUCCEEDED)
 
 
@@ -252,14 +254,14 @@ def _failed_attempt(action: DeviceAction, exc: Exception, config: ActionSettings
         delay = config.retry_delay(action.attempts)
         retry_at = timezone.now() + timedelta(seconds=delay)
         if action.not_after and retry_at > action.not_after:
-            finish_from(
+            conclude(
                 action,
-                ActionStatus.RUNNING,
                 ActionStatus.EXPIRED,
                 f"attempt {action.attempts} failed ({text}); the next try would be after not_after: expired",
                 **failure,
             )
             return Outcome(ActionStatus.EXPIRED)
+        release_lease(action.pk)  # back to the queue: another action may use the device meanwhile
         moved = transient_db_retry(DeviceAction.objects.filter(pk=action.pk, status=ActionStatus.RUNNING).update)(
             status=ActionStatus.QUEUED, next_attempt=retry_at, worker="", **failure
         )
@@ -272,9 +274,8 @@ def _failed_attempt(action: DeviceAction, exc: Exception, config: ActionSettings
             enqueue(action.pk, countdown=delay)
         return Outcome("retry", text)
     why = "gave up after" if retryable else "final error on"
-    finish_from(
+    conclude(
         action,
-        ActionStatus.RUNNING,
         ActionStatus.FAILED,
         f"{why} attempt {action.attempts} at {step or 'connect'}: {text}",
         **failure,
@@ -300,7 +301,6 @@ def give_up(action_id: int, deliveries: int) -> None:
     action = DeviceAction.objects.filter(pk=action_id).first()
     if action is None or action.is_finished:
         return
-    release_lease(action_id)
     finish_from(
         action,
         action.status,
@@ -308,3 +308,4 @@ def give_up(action_id: int, deliveries: int) -> None:
         f"the worker died on each of {deliveries} deliveries of this action; given up",
         error="worker lost repeatedly",
     )
+    release_lease(action_id)

@@ -22,6 +22,7 @@ apart per routing domain by ``Tenant.clean``) are the third fence, checked in
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
@@ -50,14 +51,25 @@ class AddressInUse(Exception):
     """On write: another tenant's CPE already uses this management address:port (the API answers 409)."""
 
 
-def _networks(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _networks(cidrs: Iterable[str] | None) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The CIDRs as networks, parsed once per distinct list (this runs for every device the portal contacts)."""
+    return _parsed_networks(tuple(str(cidr) for cidr in cidrs or ()))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     networks = []
-    for cidr in cidrs or []:
+    for cidr in cidrs:
         try:
             networks.append(ipaddress.ip_network(cidr, strict=False))
         except ValueError:
             continue  # a malformed setting never widens access
-    return networks
+    return tuple(networks)
+
+
+def in_networks(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, cidrs: Iterable[str] | None) -> bool:
+    """Whether ``ip`` is inside one of ``cidrs`` (malformed entries ignored)."""
+    return any(ip in network for network in _networks(cidrs))
 
 
 def parse_address(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -89,9 +101,9 @@ def own_service_problem(address: str | None, port: int | None = None) -> str | N
         return f"{address} is an IPv4-mapped IPv6 address; write the IPv4 address {ip.ipv4_mapped}"
     if ip in HOST_LOOPBACK:
         return f"{address} is the portal's own host (loopback); the portal never contacts it"
-    if any(ip in network for network in _networks(settings.NOC_PORTAL_ADDRESSES)):
+    if in_networks(ip, settings.NOC_PORTAL_ADDRESSES):
         return f"{address} is an address of the portal's own host; the portal never contacts it"
-    if any(ip in network for network in _networks(settings.NOC_SIMULATOR_NETWORKS)):
+    if in_networks(ip, settings.NOC_SIMULATOR_NETWORKS):
         if port is not None and port in settings.NOC_PORTAL_PORTS:
             return f"port {port} on {address} is one of the portal's own services; the portal never contacts it"
         return None

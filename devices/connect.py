@@ -9,13 +9,13 @@ address:port).
 
 from __future__ import annotations
 
-import ipaddress
-
 from .addresses import (
     ManagementAddressRefused,
     ManagementAddressShared,
     check_not_shared,
     check_own_services,
+    in_networks,
+    parse_address,
     shared_endpoints,
 )
 from .drivers.base import DeviceDriver, DeviceEndpoint
@@ -33,19 +33,7 @@ __all__ = [
 
 def check_management_address(address: str | None, networks: list[str]) -> None:
     """Inside the tenant's management networks, and not one of the portal's own addresses (port unknown here)."""
-    if not address:
-        raise ManagementAddressRefused("the CPE has no management address")
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError as exc:
-        raise ManagementAddressRefused(f"{address!r} is not an IP address") from exc
-    for cidr in networks or []:
-        try:
-            if ip in ipaddress.ip_network(cidr, strict=False):
-                break
-        except ValueError:
-            continue  # a malformed tenant setting never widens access
-    else:
+    if not in_networks(parse_address(address), networks):
         raise ManagementAddressRefused(
             f"management address {address} is outside the tenant's management networks "
             f"({', '.join(networks) or 'none'})"

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views import View
 
 from devices.models import Cpe
+from portal.inputs import parse_id
 from portal.pages import FilteredListView, TenantViewMixin, page_response, wants_fragment
 from subscribers.models import Subscriber
 
@@ -263,7 +264,7 @@ class TicketCreateView(TenantViewMixin, View):
 
 
 def _int_or_404(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404("Not a valid id.") from None
+    pk = parse_id(value)
+    if pk is None:
+        raise Http404("Not a valid id.")
+    return pk

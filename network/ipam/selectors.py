@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
+from portal.inputs import parse_id
+
 from .addressing import address_key, parse_network
 from .choices import LIVE_STATUSES, AllocationStatus, PoolPurpose
 from .models import Allocation, Pool, Subnet
@@ -81,8 +83,9 @@ def search_allocations(allocations: QuerySet, text: str) -> QuerySet:
     text = text.strip()
     if not text:
         return allocations
-    if text.isdigit():
-        return allocations.filter(Q(subscriber_id=int(text)) | Q(address__startswith=text))
+    subscriber_id = parse_id(text)  # "²" passes isdigit() but is no id
+    if subscriber_id is not None:
+        return allocations.filter(Q(subscriber_id=subscriber_id) | Q(address__startswith=text))
     query = Q(address__startswith=text) | Q(description__icontains=text) | Q(session_id=text)
     for word in text.split()[:4]:
         query |= Q(subscriber__name__icontains=word) | Q(subscriber__surname__icontains=word)

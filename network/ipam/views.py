@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views import View
 
+from portal.inputs import parse_id
 from portal.pages import FilteredListView, TenantViewMixin
 from subscribers.models import Subscriber
 
@@ -112,9 +113,9 @@ class AllocateView(IpamPageMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         initial = {}
         for name, model in (("pool", Pool), ("subnet", Subnet), ("subscriber", Subscriber)):
-            value = request.GET.get(name, "")
-            if value.isdigit():
-                initial[name] = get_object_or_404(self.scoped(model), pk=int(value)).pk
+            pk = parse_id(request.GET.get(name, ""))
+            if pk is not None:
+                initial[name] = get_object_or_404(self.scoped(model), pk=pk).pk
         return self.render(request, self.make_form(initial=initial))
 
     def post(self, request: HttpRequest) -> HttpResponse:

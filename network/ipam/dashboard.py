@@ -14,8 +14,7 @@ def ipam_tiles(tenant, role: str) -> Iterable[Tile]:
     pools = list(pools_with_use(Pool.objects.for_tenant(tenant)))
     if not pools:
         return
-    uses = [(pool, pool_use(pool)) for pool in pools]
-    over = [(pool, use) for pool, use in uses if use.capacity and use.percent >= pool.alert_threshold]
+    over = [(pool, use) for pool in pools if (use := pool_use(pool)).over(pool.alert_threshold)]
     yield Tile(
         "ipam_pools_over",
         "Pools over threshold",

@@ -33,6 +33,10 @@ class Use:
     def free(self) -> int:
         return max(self.capacity - self.used, 0)
 
+    def over(self, threshold: int) -> bool:
+        """Whether a pool at this use has passed its alert threshold (an empty pool never has)."""
+        return bool(self.capacity) and self.percent >= threshold
+
 
 def with_use(subnets: QuerySet) -> QuerySet:
     """Subnets annotated with ``used`` (allocated + quarantined) and ``quarantined``."""
@@ -59,11 +63,6 @@ def pools_with_use(pools: QuerySet) -> QuerySet:
 def pool_use(pool: Pool) -> Use:
     uses = [subnet_use(s) for s in pool.subnets.all()]
     return Use(sum(u.used for u in uses), sum(u.capacity for u in uses))
-
-
-def pools_over_threshold(tenant) -> list[tuple[Pool, Use]]:
-    pools = pools_with_use(Pool.objects.for_tenant(tenant))
-    return [(pool, use) for pool in pools if (use := pool_use(pool)).capacity and use.percent >= pool.alert_threshold]
 
 
 def subnets_containing(subnets: QuerySet, text: str) -> QuerySet:

@@ -47,7 +47,7 @@ class PoolListView(IpamPageMixin, FilteredListView):
         context = super().get_context_data(**kwargs)
         for pool in context["pools"]:
             pool.use = selectors.pool_use(pool)
-            pool.over = bool(pool.use.capacity) and pool.use.percent >= pool.alert_threshold
+            pool.over = pool.use.over(pool.alert_threshold)
             _with_use(pool.subnets.all())
         return context
 

@@ -131,8 +131,7 @@ class V1IpamPoolSerializer(UseFields, serializers.ModelSerializer):
         extra_kwargs = {"alert_threshold": {"min_value": 1, "max_value": 100}}
 
     def get_over_threshold(self, pool: Pool) -> bool:
-        use = self.use_of(pool)
-        return bool(use.capacity) and use.percent >= pool.alert_threshold
+        return self.use_of(pool).over(pool.alert_threshold)
 
 
 class V1IpamPoolCreateSerializer(V1IpamPoolSerializer):

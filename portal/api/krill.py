@@ -49,7 +49,6 @@ from portal.secrets import MASK, mask
 from .errors import Conflict, error_response
 from .permissions import token_scopes
 
-SECRET_MASK = MASK  # what a masked secret reads as; a client writing it back means "unchanged"
 SHOW_SECRETS_PERMISSION = "devices.change"
 _TRUE = {"1", "true", "yes", "on"}
 CRUD_ACTIONS = frozenset({"list", "retrieve", "create", "update", "partial_update", "destroy"})
@@ -256,9 +255,9 @@ class KrillModelSerializer(serializers.ModelSerializer):
                     {name: ["Unknown field: this resource has no such attribute."] for name in unknown}
                 )
             secret_names = {n for n, f in self.fields.items() if isinstance(f, SecretField)}
-            if any(data.get(n) == SECRET_MASK for n in secret_names):
+            if any(data.get(n) == MASK for n in secret_names):
                 # The client echoed a masked secret back from a GET: keep the stored one.
-                data = {k: v for k, v in data.items() if not (k in secret_names and v == SECRET_MASK)}
+                data = {k: v for k, v in data.items() if not (k in secret_names and v == MASK)}
         return super().to_internal_value(data)
 
     def taken(self, rows) -> bool:

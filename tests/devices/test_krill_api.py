@@ -7,8 +7,8 @@ from django.db import connection
 from django.test import Client, override_settings
 
 from devices.models import Cpe
-from portal.api.krill import SECRET_MASK
 from portal.choices import Role
+from portal.secrets import MASK as SECRET_MASK
 from subscribers.models import PotsLine, Subscriber
 from tests.devices import krill_seed
 from tests.devices.factories import CpeFactory, DeviceModelFactory, PotsLineFactory, SubscriberFactory
